@@ -1,0 +1,133 @@
+# pam_unified — build, test, install, demo.
+# `make check` and `make demo` install missing Debian packages themselves
+# (when run as root), then build and run.
+
+CC       ?= gcc
+PREFIX   ?= /usr
+DESTDIR  ?=
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+PAMDIR   ?= $(or $(wildcard /lib/$(MULTIARCH)/security),$(wildcard /usr/lib/$(MULTIARCH)/security),/usr/lib/$(MULTIARCH)/security)
+SBINDIR  ?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+
+BUILD    := build
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wformat=2 -Werror
+OPT      ?= -O2 -g
+SAN      ?=
+CFLAGS   ?=
+CFLAGS   += -std=gnu11 $(OPT) $(WARN) -fPIC -fvisibility=hidden \
+            -D_FORTIFY_SOURCE=2 -fstack-protector-strong -MMD -MP $(SAN)
+LDFLAGS  += $(SAN)
+LIBS     := -lpam -lconfig
+TEST_CFLAGS := -Wno-format-truncation
+
+LIB_SRC  := $(wildcard src/common/*.c) $(wildcard src/backends/*.c)
+SM_SRC   := $(wildcard src/pam_sm_*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+SM_OBJ   := $(SM_SRC:%.c=$(BUILD)/%.o)
+ARCHIVE  := $(BUILD)/libpam_unified.a
+MODULE   := $(BUILD)/pam_unified.so
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+IT_BIN   := $(BUILD)/tests/it_socket
+
+DEB_PKGS := build-essential pkg-config libpam0g-dev libconfig-dev \
+            libcmocka-dev libpam-wrapper libpamtest0-dev pamtester \
+            valgrind python3 procps
+
+.PHONY: all check unit integration valgrind asan demo install uninstall \
+        clean deps
+all: $(MODULE)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(ARCHIVE): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(MODULE): $(SM_OBJ) $(ARCHIVE) src/pam_unified.map
+	$(CC) -shared -o $@ $(SM_OBJ) $(ARCHIVE) $(LDFLAGS) \
+	    -Wl,--version-script=src/pam_unified.map -Wl,-z,relro,-z,now \
+	    -Wl,--no-undefined $(LIBS)
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(ARCHIVE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Isrc $< -o $@ $(ARCHIVE) $(LDFLAGS) -lcmocka $(LIBS)
+
+$(BUILD)/tests/it_%: tests/integration/it_%.c tests/integration/harness.c \
+                     tests/integration/harness.h $(MODULE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Isrc -Itests/integration $< tests/integration/harness.c \
+	    -o $@ $(LDFLAGS) -Wl,--no-as-needed -lpam_wrapper -lpamtest \
+	    -lcmocka -lpam -lpthread
+
+# Installs what the build and tests need, on Debian, when missing.
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "missing Debian packages:$$missing (run as root or apt-get install them)"; exit 1; fi; \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+integration: $(IT_BIN)
+	timeout 300 $(IT_BIN)
+	timeout 120 tests/integration/pamtester.sh $(MODULE)
+
+# The integration suite again under valgrind; leaks count as errors.
+valgrind: $(IT_BIN)
+	PU_UNDER_VALGRIND=1 timeout 900 valgrind -q --error-exitcode=99 \
+	    --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	    --show-leak-kinds=definite,indirect --track-fds=no \
+	    $(IT_BIN)
+	@set -e; for t in $(UNIT_BIN); do \
+	  valgrind -q --error-exitcode=99 --leak-check=full \
+	    --errors-for-leak-kinds=definite,indirect $$t >/dev/null; done; \
+	  echo "valgrind: unit tests clean"
+
+# The whole suite under ASan/UBSan, in a separate build tree.
+asan:
+	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" \
+	    build-asan/pam_unified.so build-asan/tests/it_socket \
+	    $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)
+	@set -e; for t in $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%); do \
+	  ASAN_OPTIONS=detect_leaks=1 $$t >/dev/null; done; echo "asan: unit tests clean"
+	ASAN_OPTIONS=detect_leaks=0 PU_MODULE=$(CURDIR)/build-asan/pam_unified.so \
+	    timeout 300 build-asan/tests/it_socket
+
+check: deps all
+	$(MAKE) unit
+	$(MAKE) integration
+	$(MAKE) valgrind
+	$(MAKE) asan
+	@echo "make check: all suites passed"
+
+demo: deps all
+	timeout 120 ./contrib/demo.sh $(MODULE)
+
+install: $(MODULE)
+	install -d $(DESTDIR)$(PAMDIR)
+	install -m 0644 $(MODULE) $(DESTDIR)$(PAMDIR)/pam_unified.so
+	install -d $(DESTDIR)$(SYSCONFDIR)/security
+	@if [ ! -e $(DESTDIR)$(SYSCONFDIR)/security/pam_unified.conf ]; then \
+	  install -m 0644 conf/pam_unified.conf $(DESTDIR)$(SYSCONFDIR)/security/pam_unified.conf; \
+	else echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/security/pam_unified.conf"; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(PAMDIR)/pam_unified.so
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) build-asan -name '*.d' 2>/dev/null)

@@ -1,0 +1,185 @@
+/*
+ * socket backend: hands the request to a local daemon over a UNIX stream
+ * socket, one request per connection.  protocol=redirector speaks
+ * pam_redirector's wire (authenticate only); protocol=v1 covers all six
+ * operations.  Formats are in src/common/wire.h; trust checks and the
+ * deadline in src/common/unixsock.h.
+ */
+#define _GNU_SOURCE
+#include "backend.h"
+
+#include <security/pam_ext.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../common/unixsock.h"
+#include "../common/wire.h"
+
+static enum pu_support socket_support(const struct pu_options *o,
+				      enum pu_op op)
+{
+	if (o->protocol == PU_PROTO_V1)
+		return PU_IMPLEMENTED;
+	switch (op) {
+	case PU_OP_AUTHENTICATE:
+	case PU_OP_SETCRED:
+		return PU_IMPLEMENTED;
+	case PU_OP_CHAUTHTOK:
+		return PU_STUB_ERROR;
+	default:
+		return PU_STUB_IGNORE;
+	}
+}
+
+/* connect + send + read one line, all under the call's deadline; the
+ * request buffer (it holds passwords) is wiped here whatever happens */
+static enum pu_status exchange(struct pu_call *c, struct pu_buf *req,
+			       char *reply, size_t *rlen)
+{
+	enum pu_status st;
+	int fd = -1;
+
+	/* the deadline covers I/O only: prompting was the user's time */
+	pu_deadline_start(&c->deadline, c->opts->timeout_ms);
+	st = pu_unix_connect(c->opts->socket_path, (uid_t)c->opts->peer_uid,
+			     &c->deadline, &fd, &c->err);
+	if (st == PU_OK)
+		st = pu_io_write_all(fd, req->data, req->len, &c->deadline,
+				     &c->err);
+	pu_buf_wipe(req);
+	if (st == PU_OK) {
+		/* v1 and redirector are both done after the peer half-closes
+		 * or writes a line; tell it we are done sending */
+		shutdown(fd, SHUT_WR);
+		st = pu_io_read_line(fd, reply, PU_REPLY_MAX, rlen,
+				     &c->deadline, &c->err);
+	}
+	if (fd >= 0)
+		close(fd);
+	return st;
+}
+
+static enum pu_status check_empty(struct pu_call *c, const char *pw)
+{
+	if (pw[0] == '\0' && !c->opts->nullok)
+		return pu_fail(&c->err, PU_DENIED,
+			       "empty password refused (no nullok)");
+	return PU_OK;
+}
+
+static enum pu_status run_redirector(struct pu_call *c)
+{
+	char reply[PU_REPLY_MAX + 1];
+	struct pu_buf req = { NULL, 0, 0 };
+	const char *pw;
+	enum pu_status st;
+	size_t len;
+
+	if (c->op == PU_OP_SETCRED)
+		return PU_OK;
+	/* only authenticate reaches here (socket_support) */
+	st = pu_get_password(c, PAM_AUTHTOK, NULL, &pw);
+	if (st == PU_OK)
+		st = check_empty(c, pw);
+	if (st == PU_OK)
+		st = pu_redirector_encode(&req, c->user, pw, &c->err);
+	if (st != PU_OK)
+		return st;
+	st = exchange(c, &req, reply, &len);
+	if (st == PU_OK)
+		st = pu_redirector_decode(reply, len, &c->err);
+	explicit_bzero(reply, sizeof(reply));
+	return st;
+}
+
+static enum pu_status v1_chauthtok_fields(struct pu_call *c,
+					  struct pu_v1_request *r)
+{
+	const void *old = NULL;
+	enum pu_status st;
+
+	if (c->flags & PAM_PRELIM_CHECK) {
+		r->phase = "prelim";
+		/* root changes any password without knowing the old one,
+		 * unless root's own expired password is being renewed */
+		if (getuid() == 0 && !(c->flags & PAM_CHANGE_EXPIRED_AUTHTOK))
+			return PU_OK;
+		return pu_get_password(c, PAM_OLDAUTHTOK, "Current password: ",
+				       &r->old_password);
+	}
+	if (!(c->flags & PAM_UPDATE_AUTHTOK))
+		return pu_fail(&c->err, PU_CONFIG,
+			       "chauthtok without PRELIM_CHECK or UPDATE_AUTHTOK");
+	r->phase = "update";
+	if (pam_get_item(c->pamh, PAM_OLDAUTHTOK, &old) == PAM_SUCCESS)
+		r->old_password = old;
+	st = pu_get_password(c, PAM_AUTHTOK, NULL, &r->new_password);
+	if (st == PU_OK)
+		st = check_empty(c, r->new_password);
+	return st;
+}
+
+static enum pu_status run_v1(struct pu_call *c)
+{
+	char reply[PU_REPLY_MAX + 1];
+	struct pu_v1_reply *rep;
+	struct pu_buf req = { NULL, 0, 0 };
+	struct pu_v1_request r;
+	enum pu_status st = PU_OK;
+	size_t len;
+
+	memset(&r, 0, sizeof(r));
+	r.op = pu_op_name(c->op);
+	r.service = c->service;
+	r.user = c->user;
+	r.rhost = c->rhost;
+	r.ruser = c->ruser;
+	r.tty = c->tty;
+
+	if (c->op == PU_OP_AUTHENTICATE) {
+		st = pu_get_password(c, PAM_AUTHTOK, NULL, &r.password);
+		if (st == PU_OK)
+			st = check_empty(c, r.password);
+	} else if (c->op == PU_OP_CHAUTHTOK) {
+		st = v1_chauthtok_fields(c, &r);
+	}
+	if (st == PU_OK)
+		st = pu_v1_encode(&req, &r, &c->err);
+	if (st != PU_OK)
+		return st;
+
+	st = exchange(c, &req, reply, &len);
+	if (st != PU_OK)
+		return st;
+
+	rep = malloc(sizeof(*rep));
+	if (rep == NULL)
+		return pu_fail(&c->err, PU_NOMEM, "out of memory");
+	st = pu_v1_decode(reply, len, rep, &c->err);
+	if (st == PU_OK) {
+		st = rep->status;
+		if (st != PU_OK)
+			pu_fail(&c->err, st, "server said %.*s",
+				(int)(len > 80 ? 80 : len - 1), reply);
+		pu_tell(c, st == PU_OK ? PAM_TEXT_INFO : PAM_ERROR_MSG,
+			rep->msg);
+	}
+	free(rep);
+	return st;
+}
+
+static enum pu_status socket_run(struct pu_call *c)
+{
+	pu_debug(c, "socket %s protocol=%s op=%s", c->opts->socket_path,
+		 c->opts->protocol == PU_PROTO_V1 ? "v1" : "redirector",
+		 pu_op_name(c->op));
+	return c->opts->protocol == PU_PROTO_V1 ? run_v1(c) : run_redirector(c);
+}
+
+const struct pu_backend pu_backend_socket = {
+	.name = "socket",
+	.support = socket_support,
+	.run = socket_run,
+};

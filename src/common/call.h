@@ -1,0 +1,52 @@
+/*
+ * PAM glue: one struct pu_call per pam_sm_* invocation, built by the
+ * dispatcher and handed to the backend.  Only this layer, the dispatcher
+ * and the backends see pam_handle_t.
+ */
+#ifndef PU_CALL_H
+#define PU_CALL_H
+
+#include <security/pam_modules.h>
+#include <stdbool.h>
+
+#include "deadline.h"
+#include "options.h"
+#include "status.h"
+
+struct pu_call {
+	pam_handle_t *pamh;
+	enum pu_op op;
+	int flags;
+	const struct pu_options *opts;
+	struct pu_deadline deadline;   /* started once, covers all I/O */
+	const char *user;
+	const char *service;
+	const char *rhost;
+	const char *ruser;
+	const char *tty;
+	struct pu_err err;             /* reason for the summary log line */
+};
+
+/*
+ * The password for item (PAM_AUTHTOK or PAM_OLDAUTHTOK), honouring
+ * use_first_pass / try_first_pass / use_authtok from either source.
+ * The string belongs to libpam (it is the PAM item); do not free it.
+ */
+enum pu_status pu_get_password(struct pu_call *c, int item,
+			       const char *prompt, const char **pw);
+
+/* A message to the user unless quiet or PAM_SILENT. msg is sanitised. */
+void pu_tell(struct pu_call *c, int style, const char *msg);
+
+/* LOG_DEBUG only under debug=; never pass a secret here. */
+void pu_debug(struct pu_call *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The six pam_sm_* definitions carry this; everything else is hidden. */
+#define PU_EXPORT __attribute__((visibility("default")))
+
+/* Entry point for all six pam_sm_* functions. */
+int pu_dispatch(pam_handle_t *pamh, enum pu_op op, int flags, int argc,
+		const char **argv);
+
+#endif

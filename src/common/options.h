@@ -1,0 +1,85 @@
+/*
+ * Options: one struct per call, built from defaults, then the libconfig
+ * file (top level, then services.<PAM_SERVICE>), then module arguments.
+ * Both sources go through pu_options_set(), so a key means the same in
+ * both.  No pam_handle_t here: unifiedctl and the unit tests link it.
+ */
+#ifndef PU_OPTIONS_H
+#define PU_OPTIONS_H
+
+#include <stdbool.h>
+#include <sys/un.h>
+
+#include "status.h"
+
+#define PU_DEFAULT_CONFIG "/etc/security/pam_unified.conf"
+#define PU_PATH_LEN 4096
+#define PU_SUN_PATH_LEN sizeof(((struct sockaddr_un *)0)->sun_path)
+
+enum pu_backend_id {
+	PU_BACKEND_NONE = 0,
+	PU_BACKEND_SOCKET,
+};
+
+enum pu_protocol {
+	PU_PROTO_REDIRECTOR = 0,
+	PU_PROTO_V1,
+};
+
+enum pu_unsupported {
+	PU_UNSUP_DEFAULT = 0, /* each stub as SPEC section 4 gives it */
+	PU_UNSUP_IGNORE,
+	PU_UNSUP_ERROR,
+};
+
+enum pu_source {
+	PU_SRC_ARGV,
+	PU_SRC_FILE,
+};
+
+struct pu_options {
+	enum pu_backend_id backend;
+	char config[PU_PATH_LEN];
+	bool config_explicit;
+
+	bool debug;
+	bool quiet;
+	bool silent;            /* PAM_SILENT on this call; not an option */
+	bool use_first_pass;
+	bool try_first_pass;
+	bool use_authtok;
+	bool nullok;
+	long timeout_ms;
+	enum pu_unsupported unsupported;
+
+	/* socket backend */
+	char socket_path[PU_SUN_PATH_LEN];
+	enum pu_protocol protocol;
+	long peer_uid;
+};
+
+void pu_options_defaults(struct pu_options *o);
+
+/* The one setter.  value == NULL is a bare word ("debug"). */
+enum pu_status pu_options_set(struct pu_options *o, enum pu_source src,
+			      const char *key, const char *value,
+			      struct pu_err *err);
+
+/* Reads a libconfig file into o: top-level settings, then the group
+ * services.<service> when service is not NULL. */
+enum pu_status pu_options_load_file(struct pu_options *o, const char *path,
+				    bool explicit_path, const char *service,
+				    struct pu_err *err);
+
+/* Everything, in order: defaults, file, per-service, argv, validation. */
+enum pu_status pu_options_build(struct pu_options *o, int argc,
+				const char **argv, const char *service,
+				struct pu_err *err);
+
+/* Cross-option checks once every source has been applied. */
+enum pu_status pu_options_validate(const struct pu_options *o,
+				   struct pu_err *err);
+
+const char *pu_backend_name(enum pu_backend_id id);
+
+#endif

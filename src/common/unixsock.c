@@ -1,0 +1,239 @@
+#define _GNU_SOURCE
+#include "unixsock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static bool trusted_uid(uid_t uid, uid_t peer_uid)
+{
+	return uid == 0 || uid == peer_uid;
+}
+
+enum pu_status pu_unix_check_path(const char *path, uid_t peer_uid,
+				  struct pu_err *err)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	const char *slash;
+	size_t dlen;
+
+	if (path == NULL || path[0] != '/')
+		return pu_fail(err, PU_CONFIG, "socket path must be absolute");
+	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return pu_fail(err, PU_CONFIG, "socket path too long");
+	if (lstat(path, &st) != 0)
+		return pu_fail(err, PU_UNAVAIL, "socket %s: %s", path,
+			       strerror(errno));
+	if (!S_ISSOCK(st.st_mode))
+		return pu_fail(err, PU_UNAVAIL, "untrusted socket %s: not a socket",
+			       path);
+	if (!trusted_uid(st.st_uid, peer_uid))
+		return pu_fail(err, PU_UNAVAIL,
+			       "untrusted socket %s: owned by uid %u, not root or peer_uid",
+			       path, (unsigned)st.st_uid);
+
+	slash = strrchr(path, '/');
+	dlen = slash == path ? 1 : (size_t)(slash - path);
+	memcpy(dir, path, dlen);
+	dir[dlen] = '\0';
+	/* stat, not lstat: /var/run -> /run is a normal symlink */
+	if (stat(dir, &st) != 0)
+		return pu_fail(err, PU_UNAVAIL, "socket directory %s: %s", dir,
+			       strerror(errno));
+	if (!trusted_uid(st.st_uid, peer_uid))
+		return pu_fail(err, PU_UNAVAIL,
+			       "untrusted socket directory %s: owned by uid %u",
+			       dir, (unsigned)st.st_uid);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return pu_fail(err, PU_UNAVAIL,
+			       "untrusted socket directory %s: writable by group or others",
+			       dir);
+	return PU_OK;
+}
+
+static enum pu_status wait_fd(int fd, short events, const struct pu_deadline *dl,
+			      const char *what, struct pu_err *err)
+{
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = events, .revents = 0 };
+		int left = pu_deadline_left_ms(dl);
+		int rc;
+
+		if (left == 0)
+			return pu_fail(err, PU_UNAVAIL, "timed out waiting to %s",
+				       what);
+		rc = poll(&p, 1, left);
+		if (rc > 0)
+			return PU_OK;
+		if (rc == 0)
+			continue; /* re-check the deadline */
+		if (errno != EINTR)
+			return pu_fail(err, PU_UNAVAIL, "poll: %s",
+				       strerror(errno));
+	}
+}
+
+static enum pu_status check_peer(int fd, uid_t peer_uid, struct pu_err *err)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+	    len != sizeof(cred))
+		return pu_fail(err, PU_UNAVAIL, "SO_PEERCRED: %s",
+			       strerror(errno));
+	if (!trusted_uid(cred.uid, peer_uid))
+		return pu_fail(err, PU_UNAVAIL,
+			       "untrusted peer: server runs as uid %u, not root or peer_uid",
+			       (unsigned)cred.uid);
+	return PU_OK;
+}
+
+enum pu_status pu_unix_connect(const char *path, uid_t peer_uid,
+			       const struct pu_deadline *dl, int *fd,
+			       struct pu_err *err)
+{
+	struct sockaddr_un sa;
+	enum pu_status st;
+	int s;
+
+	st = pu_unix_check_path(path, peer_uid, err);
+	if (st != PU_OK)
+		return st;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return pu_fail(err, PU_UNAVAIL, "socket: %s", strerror(errno));
+
+	for (;;) {
+		if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN) {
+			/* listen backlog full: retry briefly, within the deadline */
+			int left = pu_deadline_left_ms(dl);
+
+			if (left == 0) {
+				st = pu_fail(err, PU_UNAVAIL,
+					     "connect %s: backlog full until deadline",
+					     path);
+				goto fail;
+			}
+			poll(NULL, 0, left < 5 ? left : 5);
+			continue;
+		}
+		if (errno == EINPROGRESS) {
+			int soerr = 0;
+			socklen_t l = sizeof(soerr);
+
+			st = wait_fd(s, POLLOUT, dl, "connect", err);
+			if (st != PU_OK)
+				goto fail;
+			if (getsockopt(s, SOL_SOCKET, SO_ERROR, &soerr, &l) != 0 ||
+			    soerr != 0) {
+				st = pu_fail(err, PU_UNAVAIL, "connect %s: %s",
+					     path, strerror(soerr ? soerr : errno));
+				goto fail;
+			}
+			break;
+		}
+		st = pu_fail(err, PU_UNAVAIL, "connect %s: %s", path,
+			     strerror(errno));
+		goto fail;
+	}
+
+	st = check_peer(s, peer_uid, err);
+	if (st != PU_OK)
+		goto fail;
+	*fd = s;
+	return PU_OK;
+fail:
+	close(s);
+	return st;
+}
+
+enum pu_status pu_io_write_all(int fd, const void *buf, size_t len,
+			       const struct pu_deadline *dl, struct pu_err *err)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			enum pu_status st = wait_fd(fd, POLLOUT, dl, "send", err);
+
+			if (st != PU_OK)
+				return st;
+			continue;
+		}
+		return pu_fail(err, PU_UNAVAIL, "send: %s",
+			       n < 0 ? strerror(errno) : "no progress");
+	}
+	return PU_OK;
+}
+
+enum pu_status pu_io_read_line(int fd, char *buf, size_t cap, size_t *len,
+			       const struct pu_deadline *dl, struct pu_err *err)
+{
+	size_t used = 0;
+
+	*len = 0;
+	buf[0] = '\0';
+	for (;;) {
+		ssize_t n;
+
+		if (used == cap)
+			return pu_fail(err, PU_UNAVAIL,
+				       "oversized reply (more than %zu bytes)", cap);
+		n = recv(fd, buf + used, cap - used, 0);
+		if (n > 0) {
+			char *nl = memchr(buf + used, '\n', (size_t)n);
+
+			used += (size_t)n;
+			buf[used] = '\0';
+			*len = used;
+			if (nl != NULL) {
+				/* one request per connection: bytes after the
+				 * line are not ours to read */
+				*len = (size_t)(nl - buf) + 1;
+				buf[*len] = '\0';
+				return PU_OK;
+			}
+			continue;
+		}
+		if (n == 0)
+			return PU_OK; /* EOF: the codec decides */
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			enum pu_status st = wait_fd(fd, POLLIN, dl, "read reply",
+						    err);
+
+			if (st != PU_OK)
+				return st;
+			continue;
+		}
+		return pu_fail(err, PU_UNAVAIL, "recv: %s", strerror(errno));
+	}
+}

@@ -1,0 +1,39 @@
+/*
+ * UNIX stream socket client under a deadline, SSSD style: stat the path
+ * (socket, owner, directory not group/other-writable), connect
+ * non-blocking with CLOEXEC, check SO_PEERCRED, then write/read with
+ * poll() against the one deadline.  No pam_handle_t here.
+ */
+#ifndef PU_UNIXSOCK_H
+#define PU_UNIXSOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "deadline.h"
+#include "status.h"
+
+/* Trust checks on the path before connecting. */
+enum pu_status pu_unix_check_path(const char *path, uid_t peer_uid,
+				  struct pu_err *err);
+
+/* Checks the path, connects, checks the peer; *fd is set on PU_OK. */
+enum pu_status pu_unix_connect(const char *path, uid_t peer_uid,
+			       const struct pu_deadline *dl, int *fd,
+			       struct pu_err *err);
+
+enum pu_status pu_io_write_all(int fd, const void *buf, size_t len,
+			       const struct pu_deadline *dl,
+			       struct pu_err *err);
+
+/*
+ * Reads until a '\n' (kept in buf), EOF, or cap bytes.  *len gets the
+ * byte count; buf is NUL-terminated (so buf must hold cap + 1 bytes).
+ * Running past cap without a newline is PU_UNAVAIL ("oversized").
+ */
+enum pu_status pu_io_read_line(int fd, char *buf, size_t cap, size_t *len,
+			       const struct pu_deadline *dl,
+			       struct pu_err *err);
+
+#endif

@@ -1,0 +1,51 @@
+/* Integration harness: real libpam through pam_wrapper + libpamtest,
+ * real servers on private sockets, syslog captured on a private socket. */
+#ifndef IT_HARNESS_H
+#define IT_HARNESS_H
+
+#include <libpamtest.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define IT_MAX_ANSWERS 8
+
+struct it_conv {
+	const char *answers[IT_MAX_ANSWERS + 1]; /* NULL-terminated */
+	int next;
+	int prompts;          /* echo-off/on prompts seen */
+	char out[4096];       /* info and error messages, one per line */
+};
+
+void it_init(void);
+void it_cleanup(void);
+const char *it_dir(void);     /* private 0700 directory */
+const char *it_module(void);  /* absolute path of pam_unified.so */
+const char *it_python(void);
+
+/* Writes a service file; "%M" in text is replaced by the module path. */
+void it_service(const char *name, const char *text);
+
+/* fork+exec argv; waits until sock exists (when not NULL). uid != 0 runs
+ * the child as that uid/gid. */
+pid_t it_spawn(char *const argv[], const char *sock, uid_t uid);
+void it_stop(pid_t pid);
+
+/* One operation in a fresh transaction; returns the PAM code. */
+int it_op(const char *svc, const char *user, enum pamtest_ops op, int flags,
+	  struct it_conv *conv);
+/* Several operations in one transaction; fills op_rv of each case. */
+void it_ops(const char *svc, const char *user, struct pam_testcase *cases,
+	    size_t n, struct it_conv *conv);
+
+int it_conv_fn(int num_msg, const struct pam_message **msg,
+	       struct pam_response **resp, void *appdata);
+
+/* syslog capture */
+void it_log_clear(void);
+bool it_log_has(const char *needle);
+const char *it_log_text(void);
+
+double it_now(void);
+int it_count_lines(const char *path);
+
+#endif
