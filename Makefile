@@ -21,6 +21,8 @@ CFLAGS   += -std=gnu11 $(OPT) $(WARN) -fPIC -fvisibility=hidden \
 LDFLAGS  += $(SAN)
 LIBS     := -lpam -lconfig
 TEST_CFLAGS := -Wno-format-truncation
+IT_LIBS  ?= -Wl,--no-as-needed -lpam_wrapper -lpamtest
+IT_DEFS  ?=
 
 LIB_SRC  := $(wildcard src/common/*.c) $(wildcard src/backends/*.c)
 SM_SRC   := $(wildcard src/pam_sm_*.c)
@@ -61,8 +63,8 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(ARCHIVE)
 $(BUILD)/tests/it_%: tests/integration/it_%.c tests/integration/harness.c \
                      tests/integration/harness.h $(MODULE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Isrc -Itests/integration $< tests/integration/harness.c \
-	    -o $@ $(LDFLAGS) -Wl,--no-as-needed -lpam_wrapper -lpamtest \
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) $(IT_DEFS) -Isrc -Itests/integration \
+	    $< tests/integration/harness.c -o $@ $(LDFLAGS) $(IT_LIBS) \
 	    -lcmocka -lpam -lpthread
 
 # Installs what the build and tests need, on Debian, when missing.
@@ -87,6 +89,7 @@ integration: $(IT_BIN)
 # The integration suite again under valgrind; leaks count as errors.
 valgrind: $(IT_BIN)
 	PU_UNDER_VALGRIND=1 timeout 900 valgrind -q --error-exitcode=99 \
+	    --suppressions=tests/valgrind.supp --trace-children=no \
 	    --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	    --show-leak-kinds=definite,indirect --track-fds=no \
 	    $(IT_BIN)
@@ -99,11 +102,12 @@ valgrind: $(IT_BIN)
 asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" \
+	    IT_LIBS= IT_DEFS=-DIT_CONFDIR \
 	    build-asan/pam_unified.so build-asan/tests/it_socket \
 	    $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)
 	@set -e; for t in $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%); do \
 	  ASAN_OPTIONS=detect_leaks=1 $$t >/dev/null; done; echo "asan: unit tests clean"
-	ASAN_OPTIONS=detect_leaks=0 PU_MODULE=$(CURDIR)/build-asan/pam_unified.so \
+	ASAN_OPTIONS=detect_leaks=1 PU_MODULE=$(CURDIR)/build-asan/pam_unified.so \
 	    timeout 300 build-asan/tests/it_socket
 
 check: deps all

@@ -49,6 +49,12 @@ static const struct opt_desc opts_table[] = {
 	{ "peer_uid", K_INT, OFF(peer_uid), 0, 0, (long)UINT32_MAX - 1, NULL, false },
 };
 
+const char *pu_option_name(size_t i)
+{
+	return i < sizeof(opts_table) / sizeof(opts_table[0]) ?
+	       opts_table[i].name : NULL;
+}
+
 void pu_options_defaults(struct pu_options *o)
 {
 	memset(o, 0, sizeof(*o));

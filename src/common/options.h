@@ -8,6 +8,7 @@
 #define PU_OPTIONS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/un.h>
 
 #include "status.h"
@@ -81,5 +82,8 @@ enum pu_status pu_options_validate(const struct pu_options *o,
 				   struct pu_err *err);
 
 const char *pu_backend_name(enum pu_backend_id id);
+
+/* Name of the i-th known option, NULL past the end (tests, unifiedctl). */
+const char *pu_option_name(size_t i);
 
 #endif

@@ -58,6 +58,8 @@ const char *pu_status_name(enum pu_status status)
  */
 int pu_status_to_pam(enum pu_op op, enum pu_status status)
 {
+	if (status < PU_OK || status >= PU_STATUS_COUNT)
+		return PAM_SERVICE_ERR;
 	switch (status) {
 	case PU_OK:
 		return PAM_SUCCESS;

@@ -37,12 +37,18 @@ int it_op(const char *svc, const char *user, enum pamtest_ops op, int flags,
 void it_ops(const char *svc, const char *user, struct pam_testcase *cases,
 	    size_t n, struct it_conv *conv);
 
+/* pam_start, or pam_start_confdir in sanitizer builds */
+int it_start(const char *svc, const char *user, struct pam_conv *pc,
+	     pam_handle_t **ph);
+
 int it_conv_fn(int num_msg, const struct pam_message **msg,
 	       struct pam_response **resp, void *appdata);
 
 /* syslog capture */
 void it_log_clear(void);
 bool it_log_has(const char *needle);
+/* like it_log_has, without printing the log when absent */
+bool it_log_has_quiet(const char *needle);
 const char *it_log_text(void);
 
 double it_now(void);
