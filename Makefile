@@ -40,7 +40,7 @@ DEB_PKGS := build-essential pkg-config libpam0g-dev libconfig-dev \
             valgrind python3 procps
 
 .PHONY: all check unit integration valgrind asan demo install uninstall \
-        clean deps
+        clean deps print-pamdir
 all: $(MODULE)
 
 $(BUILD)/%.o: %.c
@@ -112,6 +112,7 @@ asan:
 
 check: deps all
 	$(MAKE) unit
+	tests/symbols.sh $(MODULE)
 	$(MAKE) integration
 	$(MAKE) valgrind
 	$(MAKE) asan
@@ -127,6 +128,9 @@ install: $(MODULE)
 	@if [ ! -e $(DESTDIR)$(SYSCONFDIR)/security/pam_unified.conf ]; then \
 	  install -m 0644 conf/pam_unified.conf $(DESTDIR)$(SYSCONFDIR)/security/pam_unified.conf; \
 	else echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/security/pam_unified.conf"; fi
+
+print-pamdir:
+	@echo $(PAMDIR)
 
 uninstall:
 	rm -f $(DESTDIR)$(PAMDIR)/pam_unified.so

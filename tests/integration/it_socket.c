@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -215,6 +216,11 @@ static int group_setup(void **state)
 	snprintf(args, sizeof(args),
 		 "backend=socket socket=%s protocol=v1 nullok", ref_sock);
 	service_all("v1-nullok", args);
+	snprintf(args, sizeof(args), "backend=socket socket=%s protocol=v1 debug",
+		 ref_sock);
+	service_all("v1-debug", args);
+	snprintf(args, sizeof(args), "%s debug", ref_sock);
+	service_all("redir-debug", args);
 	define_services();
 	return 0;
 }
@@ -514,6 +520,76 @@ static void v1_password_options(void **state)
 	assert_int_equal(it_op("v1-nullok", "alice", PAMTEST_AUTHENTICATE, 0, &c),
 			 PAM_AUTH_ERR);
 	assert_int_equal(it_count_lines(ref_log), before + 1);
+}
+
+/* debug adds detail to syslog, never a password (right or wrong) */
+static void debug_never_logs_passwords(void **state)
+{
+	static const char *const pws[] = { "wonderland", "Wr0ngSecret!" };
+	struct it_conv c;
+
+	(void)state;
+	it_log_clear();
+	for (int i = 0; i < 2; i++) {
+		c = conv1(pws[i]);
+		assert_int_equal(it_op("v1-debug", "alice", PAMTEST_AUTHENTICATE, 0,
+				       &c), i == 0 ? PAM_SUCCESS : PAM_AUTH_ERR);
+		c = conv1(pws[i]);
+		assert_int_equal(it_op("redir-debug", "alice", PAMTEST_AUTHENTICATE,
+				       0, &c), i == 0 ? PAM_SUCCESS : PAM_AUTH_ERR);
+	}
+	memset(&c, 0, sizeof(c));
+	c.answers[0] = c.answers[1] = "NewSecret77";
+	assert_int_equal(it_op("v1-debug", "alice", PAMTEST_CHAUTHTOK, 0, &c),
+			 PAM_SUCCESS);
+	memset(&c, 0, sizeof(c));
+	c.answers[0] = c.answers[1] = "wonderland";
+	assert_int_equal(it_op("v1-debug", "alice", PAMTEST_CHAUTHTOK, 0, &c),
+			 PAM_SUCCESS);
+	assert_true(it_log_has("op=authenticate"));
+	assert_true(it_log_has("protocol=redirector op=authenticate"));
+	assert_false(it_log_has_quiet("wonderland"));
+	assert_false(it_log_has_quiet("Wr0ngSecret"));
+	assert_false(it_log_has_quiet("NewSecret77"));
+}
+
+/* separate handles in separate threads: no shared mutable state */
+static void *thread_logins(void *arg)
+{
+	long id = (long)arg;
+	long bad = 0;
+
+	for (int i = 0; i < 10; i++) {
+		bool right = ((i + id) % 2) == 0;
+		struct it_conv c = conv1(right ? "wonderland" : "nope");
+		struct pam_testcase t[] = {
+			pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS),
+			pam_test(PAMTEST_ACCOUNT, PAM_SUCCESS),
+		};
+
+		it_ops("v1", "alice", t, 2, &c);
+		if (t[0].op_rv != (right ? PAM_SUCCESS : PAM_AUTH_ERR))
+			bad++;
+		if (right && t[1].op_rv != PAM_SUCCESS)
+			bad++;
+	}
+	return (void *)bad;
+}
+
+static void threads_separate_handles(void **state)
+{
+	pthread_t th[4];
+
+	(void)state;
+	for (long i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, thread_logins,
+						(void *)i), 0);
+	for (int i = 0; i < 4; i++) {
+		void *bad;
+
+		assert_int_equal(pthread_join(th[i], &bad), 0);
+		assert_int_equal((long)bad, 0);
+	}
 }
 
 static void crlf_refused(void **state)
@@ -829,6 +905,8 @@ int main(void)
 		cmocka_unit_test(v1_chauthtok_root),
 		cmocka_unit_test(v1_chauthtok_user),
 		cmocka_unit_test(v1_password_options),
+		cmocka_unit_test(debug_never_logs_passwords),
+		cmocka_unit_test(threads_separate_handles),
 		cmocka_unit_test(crlf_refused),
 		cmocka_unit_test(fault_no_server),
 		cmocka_unit_test(fault_refused),

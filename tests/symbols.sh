@@ -1,0 +1,24 @@
+#!/bin/bash
+# The module exports exactly the six pam_sm_* functions (version script +
+# hidden visibility), and `make install` puts it where pam_unix.so lives.
+set -eu
+MODULE=${1:-build/pam_unified.so}
+want="pam_sm_acct_mgmt pam_sm_authenticate pam_sm_chauthtok pam_sm_close_session pam_sm_open_session pam_sm_setcred"
+got=$(nm -D --defined-only "$MODULE" | awk '{print $3}' | sort | tr '\n' ' ' | sed 's/ $//')
+if [ "$got" != "$want" ]; then
+	echo "FAIL exported symbols: $got"; exit 1
+fi
+echo "ok   exports exactly: $got"
+
+root=$(mktemp -d /tmp/pu-install.XXXXXX)
+trap 'rm -rf "$root"' EXIT
+make -s install DESTDIR="$root" >/dev/null
+unix=$(make -s print-pamdir)
+[ -f "$unix/pam_unix.so" ] || { echo "FAIL PAMDIR $unix holds no pam_unix.so"; exit 1; }
+test -f "$root$unix/pam_unified.so" || { echo "FAIL not installed in $unix"; exit 1; }
+test -f "$root/etc/security/pam_unified.conf" || { echo "FAIL no config installed"; exit 1; }
+echo "# local edit" >>"$root/etc/security/pam_unified.conf"
+make -s install DESTDIR="$root" >/dev/null
+grep -q "# local edit" "$root/etc/security/pam_unified.conf" || { echo "FAIL config overwritten"; exit 1; }
+echo "ok   make install: $unix/pam_unified.so, config kept on reinstall"
+echo "symbols: 2 passed, 0 failed"
