@@ -16,10 +16,10 @@ WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 OPT      ?= -O2 -g
 SAN      ?=
 CFLAGS   ?=
-CFLAGS   += -std=gnu11 $(OPT) $(WARN) -fPIC -fvisibility=hidden \
+CFLAGS   += -I/usr/include/hiredis -std=gnu11 $(OPT) $(WARN) -fPIC -fvisibility=hidden \
             -D_FORTIFY_SOURCE=2 -fstack-protector-strong -MMD -MP $(SAN)
 LDFLAGS  += $(SAN)
-LIBS     := -lpam -lconfig
+LIBS     := -lpam -lconfig -lhiredis -lcrypt
 TEST_CFLAGS := -Wno-format-truncation
 IT_LIBS  ?= -Wl,--no-as-needed -lpam_wrapper -lpamtest
 IT_DEFS  ?=
@@ -30,18 +30,24 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 SM_OBJ   := $(SM_SRC:%.c=$(BUILD)/%.o)
 ARCHIVE  := $(BUILD)/libpam_unified.a
 MODULE   := $(BUILD)/pam_unified.so
+CTL      := $(BUILD)/unifiedctl
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-IT_BIN   := $(BUILD)/tests/it_socket
+IT_BIN   := $(BUILD)/tests/it_socket $(BUILD)/tests/it_redis
 
 DEB_PKGS := build-essential pkg-config libpam0g-dev libconfig-dev \
             libcmocka-dev libpam-wrapper libpamtest0-dev pamtester \
+            libhiredis-dev libcrypt-dev redis-server redis-sentinel \
             valgrind python3 procps
 
 .PHONY: all check unit integration valgrind asan demo install uninstall \
         clean deps print-pamdir
-all: $(MODULE)
+all: $(MODULE) $(CTL)
+
+$(CTL): src/cli/unifiedctl.c $(ARCHIVE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Isrc $< -o $@ $(ARCHIVE) $(LDFLAGS) $(LIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -65,7 +71,7 @@ $(BUILD)/tests/it_%: tests/integration/it_%.c tests/integration/harness.c \
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) $(IT_DEFS) -Isrc -Itests/integration \
 	    $< tests/integration/harness.c -o $@ $(LDFLAGS) $(IT_LIBS) \
-	    -lcmocka -lpam -lpthread
+	    -lcmocka -lpam -lcrypt -lpthread
 
 # Installs what the build and tests need, on Debian, when missing.
 deps:
@@ -82,17 +88,17 @@ deps:
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
-integration: $(IT_BIN)
-	timeout 300 $(IT_BIN)
+integration: $(IT_BIN) $(CTL)
+	@set -e; for t in $(IT_BIN); do echo "== $$t"; timeout 300 $$t; done
 	timeout 120 tests/integration/pamtester.sh $(MODULE)
 
 # The integration suite again under valgrind; leaks count as errors.
-valgrind: $(IT_BIN)
-	PU_UNDER_VALGRIND=1 timeout 900 valgrind -q --error-exitcode=99 \
+valgrind: $(IT_BIN) $(CTL)
+	@set -e; for t in $(IT_BIN); do echo "== valgrind $$t"; \
+	  PU_UNDER_VALGRIND=1 timeout 900 valgrind -q --error-exitcode=99 \
 	    --suppressions=tests/valgrind.supp --trace-children=no \
 	    --leak-check=full --errors-for-leak-kinds=definite,indirect \
-	    --show-leak-kinds=definite,indirect --track-fds=no \
-	    $(IT_BIN)
+	    --show-leak-kinds=definite,indirect --track-fds=no $$t; done
 	@set -e; for t in $(UNIT_BIN); do \
 	  valgrind -q --error-exitcode=99 --leak-check=full \
 	    --errors-for-leak-kinds=definite,indirect $$t >/dev/null; done; \
@@ -103,12 +109,15 @@ asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" \
 	    IT_LIBS= IT_DEFS=-DIT_CONFDIR \
-	    build-asan/pam_unified.so build-asan/tests/it_socket \
+	    build-asan/pam_unified.so build-asan/unifiedctl \
+	    build-asan/tests/it_socket build-asan/tests/it_redis \
 	    $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)
 	@set -e; for t in $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%); do \
 	  ASAN_OPTIONS=detect_leaks=1 $$t >/dev/null; done; echo "asan: unit tests clean"
-	ASAN_OPTIONS=detect_leaks=1 PU_MODULE=$(CURDIR)/build-asan/pam_unified.so \
-	    timeout 300 build-asan/tests/it_socket
+	@set -e; for t in it_socket it_redis; do echo "== asan $$t"; \
+	  ASAN_OPTIONS=detect_leaks=1 PU_BUILD=build-asan \
+	  PU_MODULE=$(CURDIR)/build-asan/pam_unified.so \
+	  timeout 300 build-asan/tests/$$t; done
 
 check: deps all
 	$(MAKE) unit
@@ -121,7 +130,9 @@ check: deps all
 demo: deps all
 	timeout 120 ./contrib/demo.sh $(MODULE)
 
-install: $(MODULE)
+install: $(MODULE) $(CTL)
+	install -d $(DESTDIR)$(SBINDIR)
+	install -m 0755 $(CTL) $(DESTDIR)$(SBINDIR)/unifiedctl
 	install -d $(DESTDIR)$(PAMDIR)
 	install -m 0644 $(MODULE) $(DESTDIR)$(PAMDIR)/pam_unified.so
 	install -d $(DESTDIR)$(SYSCONFDIR)/security
@@ -133,7 +144,7 @@ print-pamdir:
 	@echo $(PAMDIR)
 
 uninstall:
-	rm -f $(DESTDIR)$(PAMDIR)/pam_unified.so
+	rm -f $(DESTDIR)$(PAMDIR)/pam_unified.so $(DESTDIR)$(SBINDIR)/unifiedctl
 
 clean:
 	rm -rf build build-asan

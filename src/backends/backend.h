@@ -20,6 +20,7 @@ struct pu_backend {
 };
 
 extern const struct pu_backend pu_backend_socket;
+extern const struct pu_backend pu_backend_redis;
 
 const struct pu_backend *pu_backend_find(enum pu_backend_id id);
 

@@ -199,6 +199,8 @@ int pu_dispatch(pam_handle_t *pamh, enum pu_op op, int flags, int argc,
 	}
 
 	st = be->run(&c);
+	if (st == PU_OK)
+		c.err.msg[0] = '\0'; /* a fallback that worked is no reason */
 	rc = pu_status_to_pam(op, st);
 	if (st != PU_OK && rc == PAM_SUCCESS)
 		rc = PAM_SERVICE_ERR; /* belt and braces: fail closed */

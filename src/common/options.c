@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum opt_kind { K_BOOL, K_INT, K_PATH, K_ENUM };
+enum opt_kind { K_BOOL, K_INT, K_PATH, K_ENUM, K_STR };
 
 struct opt_desc {
 	const char *name;
@@ -25,7 +25,9 @@ struct opt_desc {
 	bool absolute;        /* K_PATH: must start with '/' */
 };
 
-static const char *const backend_names[] = { "", "socket", NULL };
+static const char *const backend_names[] = { "", "socket", "redis", NULL };
+static const char *const hash_names[] = { "", "yescrypt", "sha512", "bcrypt",
+					  NULL };
 static const char *const protocol_names[] = { "redirector", "v1", NULL };
 static const char *const unsupported_names[] = { "", "ignore", "error", NULL };
 
@@ -47,6 +49,20 @@ static const struct opt_desc opts_table[] = {
 	{ "socket", K_PATH, OFF(socket_path), SZ(socket_path), 0, 0, NULL, true },
 	{ "protocol", K_ENUM, OFF(protocol), 0, 0, 0, protocol_names, false },
 	{ "peer_uid", K_INT, OFF(peer_uid), 0, 0, (long)UINT32_MAX - 1, NULL, false },
+	{ "redis", K_STR, OFF(redis), SZ(redis), 0, 0, NULL, false },
+	{ "sentinel", K_STR, OFF(sentinel), SZ(sentinel), 0, 0, NULL, false },
+	{ "sentinel_master", K_STR, OFF(sentinel_master), SZ(sentinel_master), 0, 0, NULL, false },
+	{ "redis_user", K_STR, OFF(redis_user), SZ(redis_user), 0, 0, NULL, false },
+	{ "redis_password_file", K_PATH, OFF(redis_password_file), SZ(redis_password_file), 0, 0, NULL, true },
+	{ "redis_db", K_INT, OFF(redis_db), 0, 0, 65535, NULL, false },
+	{ "prefix", K_STR, OFF(prefix), SZ(prefix), 0, 0, NULL, false },
+	{ "deny", K_INT, OFF(deny), 0, 0, 1000, NULL, false },
+	{ "fail_interval", K_INT, OFF(fail_interval), 0, 1, 31536000, NULL, false },
+	{ "unlock_time", K_INT, OFF(unlock_time), 0, 0, 31536000, NULL, false },
+	{ "max_age", K_INT, OFF(max_age), 0, 0, 100000, NULL, false },
+	{ "warn_age", K_INT, OFF(warn_age), 0, 0, 100000, NULL, false },
+	{ "minlen", K_INT, OFF(minlen), 0, 1, 512, NULL, false },
+	{ "hash", K_ENUM, OFF(hash), 0, 0, 0, hash_names, false },
 };
 
 const char *pu_option_name(size_t i)
@@ -64,6 +80,11 @@ void pu_options_defaults(struct pu_options *o)
 	o->unsupported = PU_UNSUP_DEFAULT;
 	o->protocol = PU_PROTO_REDIRECTOR;
 	o->peer_uid = 0;
+	snprintf(o->prefix, sizeof(o->prefix), "pam:");
+	o->fail_interval = 900;
+	o->unlock_time = 600;
+	o->warn_age = 7;
+	o->minlen = 8;
 }
 
 const char *pu_backend_name(enum pu_backend_id id)
@@ -186,6 +207,11 @@ enum pu_status pu_options_set(struct pu_options *o, enum pu_source src,
 	}
 	case K_PATH:
 		return set_path(field, d->size, key, value, d->absolute, err);
+	case K_STR:
+		if (value != NULL && strpbrk(value, " \t\r\n") != NULL)
+			return pu_fail(err, PU_CONFIG, "%s=: no white space allowed",
+				       key);
+		return set_path(field, d->size, key, value, false, err);
 	case K_ENUM:
 		if (value != NULL && *value != '\0') {
 			for (int i = 0; d->names[i] != NULL; i++) {
@@ -411,6 +437,14 @@ enum pu_status pu_options_validate(const struct pu_options *o,
 		if (o->socket_path[0] == '\0')
 			return pu_fail(err, PU_CONFIG,
 				       "backend=socket needs socket=PATH");
+		break;
+	case PU_BACKEND_REDIS:
+		if (o->redis[0] == '\0' && o->sentinel[0] == '\0')
+			return pu_fail(err, PU_CONFIG,
+				       "backend=redis needs redis=URI or sentinel=");
+		if (o->sentinel[0] != '\0' && o->sentinel_master[0] == '\0')
+			return pu_fail(err, PU_CONFIG,
+				       "sentinel= needs sentinel_master=NAME");
 		break;
 	}
 	if (o->use_first_pass && o->try_first_pass)

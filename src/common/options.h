@@ -20,6 +20,14 @@
 enum pu_backend_id {
 	PU_BACKEND_NONE = 0,
 	PU_BACKEND_SOCKET,
+	PU_BACKEND_REDIS,
+};
+
+enum pu_hash {
+	PU_HASH_DEFAULT = 0,  /* libxcrypt's preferred method */
+	PU_HASH_YESCRYPT,
+	PU_HASH_SHA512,
+	PU_HASH_BCRYPT,
 };
 
 enum pu_protocol {
@@ -57,6 +65,22 @@ struct pu_options {
 	char socket_path[PU_SUN_PATH_LEN];
 	enum pu_protocol protocol;
 	long peer_uid;
+
+	/* redis backend */
+	char redis[1024];            /* URI list, tried in order */
+	char sentinel[1024];         /* host:port list */
+	char sentinel_master[128];
+	char redis_user[128];
+	char redis_password_file[PU_PATH_LEN];
+	long redis_db;
+	char prefix[64];
+	long deny;                   /* 0: no lockout */
+	long fail_interval;          /* seconds */
+	long unlock_time;            /* seconds; 0: until reset */
+	long max_age;                /* days; 0: never */
+	long warn_age;               /* days */
+	long minlen;
+	enum pu_hash hash;
 };
 
 void pu_options_defaults(struct pu_options *o);

@@ -4,6 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -97,18 +100,16 @@ static enum pu_status check_peer(int fd, uid_t peer_uid, struct pu_err *err)
 	return PU_OK;
 }
 
-enum pu_status pu_unix_connect(const char *path, uid_t peer_uid,
-			       const struct pu_deadline *dl, int *fd,
-			       struct pu_err *err)
+enum pu_status pu_unix_connect_plain(const char *path,
+				     const struct pu_deadline *dl, int *fd,
+				     struct pu_err *err)
 {
 	struct sockaddr_un sa;
 	enum pu_status st;
 	int s;
 
-	st = pu_unix_check_path(path, peer_uid, err);
-	if (st != PU_OK)
-		return st;
-
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return pu_fail(err, PU_CONFIG, "socket path too long");
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	memcpy(sa.sun_path, path, strlen(path) + 1);
@@ -154,14 +155,94 @@ enum pu_status pu_unix_connect(const char *path, uid_t peer_uid,
 			     strerror(errno));
 		goto fail;
 	}
-
-	st = check_peer(s, peer_uid, err);
-	if (st != PU_OK)
-		goto fail;
 	*fd = s;
 	return PU_OK;
 fail:
 	close(s);
+	return st;
+}
+
+enum pu_status pu_unix_connect(const char *path, uid_t peer_uid,
+			       const struct pu_deadline *dl, int *fd,
+			       struct pu_err *err)
+{
+	enum pu_status st;
+	int s = -1;
+
+	st = pu_unix_check_path(path, peer_uid, err);
+	if (st == PU_OK)
+		st = pu_unix_connect_plain(path, dl, &s, err);
+	if (st == PU_OK) {
+		st = check_peer(s, peer_uid, err);
+		if (st != PU_OK) {
+			close(s);
+			return st;
+		}
+		*fd = s;
+	}
+	return st;
+}
+
+enum pu_status pu_io_wait_readable(int fd, const struct pu_deadline *dl,
+				   struct pu_err *err)
+{
+	return wait_fd(fd, POLLIN, dl, "read reply", err);
+}
+
+enum pu_status pu_tcp_connect(const char *host, const char *port,
+			      const struct pu_deadline *dl, int *fd,
+			      struct pu_err *err)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	enum pu_status st = PU_UNAVAIL;
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	if (strcmp(host, "localhost") == 0)
+		host = "127.0.0.1";
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc != 0)
+		return pu_fail(err, PU_CONFIG, "address %.60s:%.8s: %s", host, port,
+			       gai_strerror(rc));
+	pu_fail(err, PU_UNAVAIL, "connect %.60s:%.8s: no address", host, port);
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		int one = 1, soerr = 0;
+		socklen_t l = sizeof(soerr);
+		int s = socket(ai->ai_family,
+			       ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			       ai->ai_protocol);
+
+		if (s < 0) {
+			st = pu_fail(err, PU_UNAVAIL, "socket: %s", strerror(errno));
+			continue;
+		}
+		setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (connect(s, ai->ai_addr, ai->ai_addrlen) != 0) {
+			if (errno != EINPROGRESS) {
+				st = pu_fail(err, PU_UNAVAIL, "connect %.60s:%.8s: %s",
+					     host, port, strerror(errno));
+				close(s);
+				continue;
+			}
+			st = wait_fd(s, POLLOUT, dl, "connect", err);
+			if (st == PU_OK &&
+			    (getsockopt(s, SOL_SOCKET, SO_ERROR, &soerr, &l) != 0 ||
+			     soerr != 0))
+				st = pu_fail(err, PU_UNAVAIL, "connect %.60s:%.8s: %s",
+					     host, port, strerror(soerr ? soerr : errno));
+			if (st != PU_OK) {
+				close(s);
+				continue;
+			}
+		}
+		*fd = s;
+		st = PU_OK;
+		break;
+	}
+	freeaddrinfo(res);
 	return st;
 }
 

@@ -23,6 +23,21 @@ enum pu_status pu_unix_connect(const char *path, uid_t peer_uid,
 			       const struct pu_deadline *dl, int *fd,
 			       struct pu_err *err);
 
+/* Connect without the trust checks (Redis authenticates with AUTH). */
+enum pu_status pu_unix_connect_plain(const char *path,
+				     const struct pu_deadline *dl, int *fd,
+				     struct pu_err *err);
+
+/* TCP to a numeric address (or "localhost") under the deadline, CLOEXEC,
+ * TCP_NODELAY.  Names are not resolved: DNS cannot be bounded by it. */
+enum pu_status pu_tcp_connect(const char *host, const char *port,
+			      const struct pu_deadline *dl, int *fd,
+			      struct pu_err *err);
+
+/* Waits for readability under the deadline (PU_UNAVAIL on expiry). */
+enum pu_status pu_io_wait_readable(int fd, const struct pu_deadline *dl,
+				   struct pu_err *err);
+
 enum pu_status pu_io_write_all(int fd, const void *buf, size_t len,
 			       const struct pu_deadline *dl,
 			       struct pu_err *err);

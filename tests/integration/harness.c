@@ -302,6 +302,8 @@ int it_conv_fn(int num_msg, const struct pam_message **msg,
 		switch (msg[i]->msg_style) {
 		case PAM_PROMPT_ECHO_OFF:
 		case PAM_PROMPT_ECHO_ON:
+			if (c->on_prompt != NULL)
+				c->on_prompt(c->prompts, c->arg);
 			c->prompts++;
 			if (c->next >= IT_MAX_ANSWERS || c->answers[c->next] == NULL) {
 				for (int j = 0; j < i; j++)
@@ -398,6 +400,50 @@ int it_op(const char *svc, const char *user, enum pamtest_ops op, int flags,
 	tc[0].op_rv = -1;
 	it_ops(svc, user, tc, 1, conv);
 	return tc[0].op_rv;
+}
+
+int it_run(char *const argv[], const char *input, char *out, size_t size)
+{
+	int in[2], outp[2], status;
+	pid_t pid;
+	size_t used = 0;
+
+	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(outp, O_CLOEXEC) != 0)
+		die("pipe");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(outp[1], 1);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(outp[1]);
+	if (input != NULL && write(in[1], input, strlen(input)) < 0)
+		perror("harness: write");
+	close(in[1]);
+	for (;;) {
+		char buf[512];
+		ssize_t n = read(outp[0], buf, sizeof(buf));
+
+		if (n <= 0)
+			break;
+		if (out != NULL && used + 1 < size) {
+			size_t k = (size_t)n < size - 1 - used ? (size_t)n
+							       : size - 1 - used;
+
+			memcpy(out + used, buf, k);
+			used += k;
+		}
+	}
+	if (out != NULL)
+		out[used] = '\0';
+	close(outp[0]);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
 }
 
 int it_count_lines(const char *path)

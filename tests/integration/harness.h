@@ -14,6 +14,9 @@ struct it_conv {
 	int next;
 	int prompts;          /* echo-off/on prompts seen */
 	char out[4096];       /* info and error messages, one per line */
+	/* called before answering prompt number n (0-based), if set */
+	void (*on_prompt)(int n, void *arg);
+	void *arg;
 };
 
 void it_init(void);
@@ -50,6 +53,10 @@ bool it_log_has(const char *needle);
 /* like it_log_has, without printing the log when absent */
 bool it_log_has_quiet(const char *needle);
 const char *it_log_text(void);
+
+/* fork+exec, wait; returns the exit status (-1 if it did not exit).
+ * out (may be NULL) receives up to size-1 bytes of its stdout. */
+int it_run(char *const argv[], const char *input, char *out, size_t size);
 
 double it_now(void);
 int it_count_lines(const char *path);

@@ -65,6 +65,20 @@ static void defaults(void **state)
 	assert_string_equal(o.socket_path, "");
 	assert_int_equal(o.protocol, PU_PROTO_REDIRECTOR);
 	assert_int_equal(o.peer_uid, 0);
+	assert_string_equal(o.redis, "");
+	assert_string_equal(o.sentinel, "");
+	assert_string_equal(o.sentinel_master, "");
+	assert_string_equal(o.redis_user, "");
+	assert_string_equal(o.redis_password_file, "");
+	assert_int_equal(o.redis_db, 0);
+	assert_string_equal(o.prefix, "pam:");
+	assert_int_equal(o.deny, 0);
+	assert_int_equal(o.fail_interval, 900);
+	assert_int_equal(o.unlock_time, 600);
+	assert_int_equal(o.max_age, 0);
+	assert_int_equal(o.warn_age, 7);
+	assert_int_equal(o.minlen, 8);
+	assert_int_equal(o.hash, PU_HASH_DEFAULT);
 }
 
 /* Every option, set through the file to something that is not its
@@ -81,7 +95,21 @@ static const char flip_conf[] =
 	"unsupported = \"error\";\n"
 	"socket = \"/run/pu/test.sock\";\n"
 	"protocol = \"v1\";\n"
-	"peer_uid = 4242;\n";
+	"peer_uid = 4242;\n"
+	"redis = [\"unix:/run/redis/redis.sock\", \"tcp://10.0.0.2:6379\"];\n"
+	"sentinel = \"127.0.0.1:26379,127.0.0.1:26380\";\n"
+	"sentinel_master = \"mymaster\";\n"
+	"redis_user = \"pam\";\n"
+	"redis_password_file = \"/etc/security/redis.secret\";\n"
+	"redis_db = 3;\n"
+	"prefix = \"auth:\";\n"
+	"deny = 5;\n"
+	"fail_interval = 60;\n"
+	"unlock_time = 0;\n"
+	"max_age = 90;\n"
+	"warn_age = 14;\n"
+	"minlen = 12;\n"
+	"hash = \"sha512\";\n";
 
 static void file_flips_every_default(void **state)
 {
@@ -113,6 +141,21 @@ static void file_flips_every_default(void **state)
 	assert_string_equal(o.socket_path, "/run/pu/test.sock");
 	assert_int_equal(o.protocol, PU_PROTO_V1);
 	assert_int_equal(o.peer_uid, 4242);
+	assert_string_equal(o.redis,
+			    "unix:/run/redis/redis.sock,tcp://10.0.0.2:6379");
+	assert_string_equal(o.sentinel, "127.0.0.1:26379,127.0.0.1:26380");
+	assert_string_equal(o.sentinel_master, "mymaster");
+	assert_string_equal(o.redis_user, "pam");
+	assert_string_equal(o.redis_password_file, "/etc/security/redis.secret");
+	assert_int_equal(o.redis_db, 3);
+	assert_string_equal(o.prefix, "auth:");
+	assert_int_equal(o.deny, 5);
+	assert_int_equal(o.fail_interval, 60);
+	assert_int_equal(o.unlock_time, 0);
+	assert_int_equal(o.max_age, 90);
+	assert_int_equal(o.warn_age, 14);
+	assert_int_equal(o.minlen, 12);
+	assert_int_equal(o.hash, PU_HASH_SHA512);
 	/* both first_pass flags at once is a contradiction */
 	assert_int_equal(pu_options_validate(&o, &err), PU_CONFIG);
 }
@@ -170,6 +213,8 @@ static void bad_arguments(void **state)
 		"debug=maybe", "protocol=v2", "backend=ldap", "backend=",
 		"unsupported=sometimes", "socket=relative", "socket=",
 		"peer_uid=-1", "peer_uid=x", "=x", "", "config=relative",
+		"hash=md5", "deny=-1", "minlen=0", "redis_db=70000",
+		"redis_password_file=relative", "prefix=a b", "redis=",
 		"/a/path/far/too/long/for/sun_path/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
 	};

@@ -1,0 +1,488 @@
+/*
+ * unifiedctl — pam_unified's admin command (like pam_faillock's faillock):
+ * the same option parser, Redis client and store code as the module.
+ *
+ *   unifiedctl [--config F] [--service S] [KEY=VALUE ...] COMMAND ...
+ *
+ * Passwords come from the terminal without echo, or from one line of
+ * standard input with --password-stdin; never from the command line.
+ * Exit status: 0 done, 1 failed (backend, no such user), 2 usage/config.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/hash.h"
+#include "common/options.h"
+#include "common/redis.h"
+#include "common/userstore.h"
+
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+
+struct ctl {
+	struct pu_options o;
+	struct pu_redis *r;
+	struct pu_deadline dl;
+	bool password_stdin;
+};
+
+static void usage(FILE *fp)
+{
+	fputs("usage: unifiedctl [--config FILE] [--service NAME] [KEY=VALUE ...] COMMAND\n"
+	      "\n"
+	      "  user add USER [--password-stdin]     create USER with a password\n"
+	      "  user passwd USER [--password-stdin]  set USER's password\n"
+	      "  user lock USER | user unlock USER    disable / enable the account\n"
+	      "  user expire USER [--at UNIXTIME]     force a password change, or\n"
+	      "                                       expire the account at UNIXTIME\n"
+	      "  user del USER                        delete USER, failures, sessions\n"
+	      "  user show USER | user list           show (never the hash itself)\n"
+	      "  faillock show USER | faillock reset USER\n"
+	      "  sessions [USER]                      open sessions\n"
+	      "\n"
+	      "KEY=VALUE are module options (redis=, sentinel=, prefix=, hash=, ...);\n"
+	      "they override the config file, as on a /etc/pam.d line.\n", fp);
+}
+
+static int fail(const char *what, const struct pu_err *err)
+{
+	fprintf(stderr, "unifiedctl: %s: %s\n", what, err->msg);
+	return err->status == PU_CONFIG ? EXIT_USAGE : EXIT_FAIL;
+}
+
+/* One line from stdin, or twice from the terminal without echo. */
+static char *read_password(bool from_stdin)
+{
+	char *a = NULL, *b = NULL;
+	size_t na = 0, nb = 0;
+	ssize_t la, lb;
+	struct termios old, noecho;
+	FILE *tty;
+
+	if (from_stdin) {
+		la = getline(&a, &na, stdin);
+		if (la <= 0) {
+			free(a);
+			return NULL;
+		}
+		a[strcspn(a, "\r\n")] = '\0';
+		return a;
+	}
+	tty = fopen("/dev/tty", "r+e");
+	if (tty == NULL) {
+		fprintf(stderr, "unifiedctl: no terminal; use --password-stdin\n");
+		return NULL;
+	}
+	tcgetattr(fileno(tty), &old);
+	noecho = old;
+	noecho.c_lflag &= ~(tcflag_t)ECHO;
+	tcsetattr(fileno(tty), TCSAFLUSH, &noecho);
+	fputs("New password: ", tty);
+	fflush(tty);
+	la = getline(&a, &na, tty);
+	fputs("\nRetype new password: ", tty);
+	fflush(tty);
+	lb = getline(&b, &nb, tty);
+	fputs("\n", tty);
+	tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	fclose(tty);
+	if (la <= 0 || lb <= 0 || strcmp(a, b) != 0) {
+		fprintf(stderr, "unifiedctl: passwords do not match\n");
+		if (a) explicit_bzero(a, na);
+		if (b) explicit_bzero(b, nb);
+		free(a);
+		free(b);
+		return NULL;
+	}
+	explicit_bzero(b, nb);
+	free(b);
+	a[strcspn(a, "\r\n")] = '\0';
+	return a;
+}
+
+static int run1(struct ctl *c, struct pu_redis_cmd *cmd, redisReply **rep,
+		const char *what)
+{
+	struct pu_err err = { PU_OK, "" };
+
+	if (pu_redis_run(c->r, &c->dl, 1, cmd, rep, &err) != PU_OK)
+		return fail(what, &err);
+	if ((*rep)->type == REDIS_REPLY_ERROR) {
+		fprintf(stderr, "unifiedctl: %s: %s\n", what, (*rep)->str);
+		freeReplyObject(*rep);
+		*rep = NULL;
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
+static int simple(struct ctl *c, struct pu_redis_cmd *cmd, const char *what)
+{
+	redisReply *rep = NULL;
+	int rc = run1(c, cmd, &rep, what);
+
+	if (rep != NULL)
+		freeReplyObject(rep);
+	return rc;
+}
+
+static bool user_key(struct ctl *c, char *buf, const char *kind,
+		     const char *user)
+{
+	if (strpbrk(user, "\r\n") != NULL || user[0] == '\0' ||
+	    !pu_redis_key(buf, PU_KEY_MAX, c->o.prefix, kind, user)) {
+		fprintf(stderr, "unifiedctl: bad user name\n");
+		return false;
+	}
+	return true;
+}
+
+static int user_exists(struct ctl *c, const char *ukey)
+{
+	struct pu_redis_cmd cmd;
+	redisReply *rep = NULL;
+	int rc, exists;
+
+	pu_cmd_init(&cmd, "EXISTS");
+	pu_cmd_add(&cmd, ukey);
+	rc = run1(c, &cmd, &rep, "EXISTS");
+	if (rc != 0)
+		return -1;
+	exists = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
+	freeReplyObject(rep);
+	return exists;
+}
+
+static int set_password(struct ctl *c, const char *user, bool create)
+{
+	char ukey[PU_KEY_MAX], hash[PU_HASH_MAX], now[24];
+	struct pu_redis_cmd cmd;
+	struct pu_err err = { PU_OK, "" };
+	redisReply *rep = NULL;
+	char *pw;
+	int rc, ex;
+
+	if (!user_key(c, ukey, "user", user))
+		return EXIT_USAGE;
+	ex = user_exists(c, ukey);
+	if (ex < 0)
+		return EXIT_FAIL;
+	if (create && ex) {
+		fprintf(stderr, "unifiedctl: user %s exists\n", user);
+		return EXIT_FAIL;
+	}
+	if (!create && !ex) {
+		fprintf(stderr, "unifiedctl: no such user %s\n", user);
+		return EXIT_FAIL;
+	}
+	pw = read_password(c->password_stdin);
+	if (pw == NULL)
+		return EXIT_FAIL;
+	if ((long)strlen(pw) < c->o.minlen) {
+		fprintf(stderr, "unifiedctl: password shorter than minlen=%ld\n",
+			c->o.minlen);
+		explicit_bzero(pw, strlen(pw));
+		free(pw);
+		return EXIT_FAIL;
+	}
+	if (pu_hash_make(pw, c->o.hash, hash, sizeof(hash), &err) != PU_OK) {
+		explicit_bzero(pw, strlen(pw));
+		free(pw);
+		return fail("hash", &err);
+	}
+	explicit_bzero(pw, strlen(pw));
+	free(pw);
+	/* the deadline covered the prompt: writes get a fresh one */
+	pu_deadline_start(&c->dl, c->o.timeout_ms);
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	pu_cmd_init(&cmd, "HSET");
+	pu_cmd_add(&cmd, ukey);
+	pu_cmd_add(&cmd, "password");
+	pu_cmd_add(&cmd, hash);
+	pu_cmd_add(&cmd, "changed");
+	pu_cmd_add(&cmd, now);
+	rc = run1(c, &cmd, &rep, "HSET");
+	explicit_bzero(hash, sizeof(hash));
+	if (rep)
+		freeReplyObject(rep);
+	if (rc == 0 && !create) {
+		pu_cmd_init(&cmd, "HDEL");
+		pu_cmd_add(&cmd, ukey);
+		pu_cmd_add(&cmd, "must_change");
+		rc = simple(c, &cmd, "HDEL");
+	}
+	if (rc == 0)
+		printf("%s: password %s\n", user, create ? "set, user created" : "changed");
+	return rc;
+}
+
+static int print_hash(struct ctl *c, const char *key, bool hide_password)
+{
+	struct pu_redis_cmd cmd;
+	redisReply *rep = NULL;
+	int rc;
+
+	pu_cmd_init(&cmd, "HGETALL");
+	pu_cmd_add(&cmd, key);
+	rc = run1(c, &cmd, &rep, "HGETALL");
+	if (rc != 0)
+		return rc;
+	for (size_t i = 0; i + 1 < rep->elements; i += 2) {
+		const char *f = rep->element[i]->str, *v = rep->element[i + 1]->str;
+
+		if (hide_password && strcmp(f, "password") == 0) {
+			/* the method only: "$y$", "$6$", ... */
+			const char *end = strchr(v + 1, '$');
+			int n = end ? (int)(end - v + 1) : 1;
+
+			printf("  password: set (%.*s)\n", n, v);
+		} else {
+			printf("  %s: %s\n", f, v);
+		}
+	}
+	freeReplyObject(rep);
+	return 0;
+}
+
+static int set_field(struct ctl *c, const char *user, const char *field,
+		     const char *value)
+{
+	char ukey[PU_KEY_MAX];
+	struct pu_redis_cmd cmd;
+	int ex;
+
+	if (!user_key(c, ukey, "user", user))
+		return EXIT_USAGE;
+	ex = user_exists(c, ukey);
+	if (ex <= 0) {
+		if (ex == 0)
+			fprintf(stderr, "unifiedctl: no such user %s\n", user);
+		return EXIT_FAIL;
+	}
+	pu_cmd_init(&cmd, value ? "HSET" : "HDEL");
+	pu_cmd_add(&cmd, ukey);
+	pu_cmd_add(&cmd, field);
+	if (value)
+		pu_cmd_add(&cmd, value);
+	return simple(c, &cmd, value ? "HSET" : "HDEL");
+}
+
+/* SCAN for PREFIX KIND:{*} and print the user names */
+static int list_keys(struct ctl *c, const char *kind, bool show_sessions)
+{
+	char pattern[PU_KEY_MAX], cursor[32] = "0";
+	size_t plen;
+
+	snprintf(pattern, sizeof(pattern), "%s%s:{*}", c->o.prefix, kind);
+	plen = strlen(c->o.prefix) + strlen(kind) + 2;
+	do {
+		struct pu_redis_cmd cmd;
+		redisReply *rep = NULL;
+		int rc;
+
+		pu_deadline_start(&c->dl, c->o.timeout_ms);
+		pu_cmd_init(&cmd, "SCAN");
+		pu_cmd_add(&cmd, cursor);
+		pu_cmd_add(&cmd, "MATCH");
+		pu_cmd_add(&cmd, pattern);
+		pu_cmd_add(&cmd, "COUNT");
+		pu_cmd_add(&cmd, "1000");
+		rc = run1(c, &cmd, &rep, "SCAN");
+		if (rc != 0)
+			return rc;
+		if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
+			freeReplyObject(rep);
+			return EXIT_FAIL;
+		}
+		snprintf(cursor, sizeof(cursor), "%s", rep->element[0]->str);
+		for (size_t i = 0; i < rep->element[1]->elements; i++) {
+			const char *k = rep->element[1]->element[i]->str;
+			size_t kl = strlen(k);
+
+			if (kl > plen)
+				printf("%.*s\n", (int)(kl - plen - 1), k + plen);
+			if (show_sessions)
+				print_hash(c, k, false);
+		}
+		freeReplyObject(rep);
+	} while (strcmp(cursor, "0") != 0);
+	return 0;
+}
+
+static int cmd_user(struct ctl *c, int argc, char **argv)
+{
+	const char *sub = argc > 0 ? argv[0] : "";
+	const char *user = argc > 1 ? argv[1] : NULL;
+	char ukey[PU_KEY_MAX], fkey[PU_KEY_MAX], skey[PU_KEY_MAX];
+
+	if (strcmp(sub, "list") == 0)
+		return list_keys(c, "user", false);
+	if (user == NULL) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (int i = 2; i < argc; i++)
+		if (strcmp(argv[i], "--password-stdin") == 0)
+			c->password_stdin = true;
+	if (strcmp(sub, "add") == 0)
+		return set_password(c, user, true);
+	if (strcmp(sub, "passwd") == 0)
+		return set_password(c, user, false);
+	if (strcmp(sub, "lock") == 0)
+		return set_field(c, user, "disabled", "1");
+	if (strcmp(sub, "unlock") == 0)
+		return set_field(c, user, "disabled", NULL);
+	if (strcmp(sub, "expire") == 0) {
+		if (argc == 4 && strcmp(argv[2], "--at") == 0) {
+			char *end;
+
+			errno = 0;
+			(void)strtoll(argv[3], &end, 10);
+			if (errno || *end || argv[3][0] == '\0' || argv[3][0] == '-') {
+				fprintf(stderr, "unifiedctl: --at takes unix seconds\n");
+				return EXIT_USAGE;
+			}
+			return set_field(c, user, "expires", argv[3]);
+		}
+		return set_field(c, user, "must_change", "1");
+	}
+	if (!user_key(c, ukey, "user", user) || !user_key(c, fkey, "fail", user) ||
+	    !user_key(c, skey, "sessions", user))
+		return EXIT_USAGE;
+	if (strcmp(sub, "del") == 0) {
+		struct pu_redis_cmd cmd;
+
+		pu_cmd_init(&cmd, "DEL");
+		pu_cmd_add(&cmd, ukey);
+		pu_cmd_add(&cmd, fkey);
+		pu_cmd_add(&cmd, skey);
+		return simple(c, &cmd, "DEL");
+	}
+	if (strcmp(sub, "show") == 0) {
+		int ex = user_exists(c, ukey);
+
+		if (ex <= 0) {
+			if (ex == 0)
+				fprintf(stderr, "unifiedctl: no such user %s\n", user);
+			return EXIT_FAIL;
+		}
+		printf("%s\n", user);
+		return print_hash(c, ukey, true);
+	}
+	usage(stderr);
+	return EXIT_USAGE;
+}
+
+static int cmd_faillock(struct ctl *c, int argc, char **argv)
+{
+	char fkey[PU_KEY_MAX];
+	struct pu_redis_cmd cmd;
+	redisReply *rep = NULL;
+	int rc;
+
+	if (argc != 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!user_key(c, fkey, "fail", argv[1]))
+		return EXIT_USAGE;
+	if (strcmp(argv[0], "reset") == 0) {
+		pu_cmd_init(&cmd, "DEL");
+		pu_cmd_add(&cmd, fkey);
+		return simple(c, &cmd, "DEL");
+	}
+	if (strcmp(argv[0], "show") != 0) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	pu_cmd_init(&cmd, "ZRANGE");
+	pu_cmd_add(&cmd, fkey);
+	pu_cmd_add(&cmd, "0");
+	pu_cmd_add(&cmd, "-1");
+	pu_cmd_add(&cmd, "WITHSCORES");
+	rc = run1(c, &cmd, &rep, "ZRANGE");
+	if (rc != 0)
+		return rc;
+	printf("%s: %zu recent failure(s)\n", argv[1], rep->elements / 2);
+	for (size_t i = 1; i < rep->elements; i += 2) {
+		time_t t = (time_t)strtoll(rep->element[i]->str, NULL, 10);
+		char when[64];
+		struct tm tm;
+
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S",
+			 localtime_r(&t, &tm));
+		printf("  %s\n", when);
+	}
+	freeReplyObject(rep);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct ctl c;
+	struct pu_err err = { PU_OK, "" };
+	const char *service = NULL, *config = NULL;
+	const char *opts[64];
+	char cfgarg[PU_PATH_LEN + 8];
+	int nopts = 0, i = 1, rc;
+
+	memset(&c, 0, sizeof(c));
+	opts[nopts++] = "backend=redis";
+	for (; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+			config = argv[++i];
+		} else if (strcmp(argv[i], "--service") == 0 && i + 1 < argc) {
+			service = argv[++i];
+		} else if (strchr(argv[i], '=') != NULL && nopts < 60) {
+			opts[nopts++] = argv[i];
+		} else {
+			break;
+		}
+	}
+	if (config != NULL) {
+		snprintf(cfgarg, sizeof(cfgarg), "config=%s", config);
+		opts[nopts++] = cfgarg;
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (pu_options_build(&c.o, nopts, opts, service, &err) != PU_OK)
+		return fail("configuration", &err);
+	/* argv's backend=redis wins over the file; the file may be a
+	 * socket-backend file that still names the redis servers */
+	pu_deadline_start(&c.dl, c.o.timeout_ms);
+	if (pu_redis_connect(&c.o, &c.dl, &c.r, &err) != PU_OK)
+		return fail("redis", &err);
+
+	if (strcmp(argv[i], "user") == 0)
+		rc = cmd_user(&c, argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "faillock") == 0)
+		rc = cmd_faillock(&c, argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "sessions") == 0) {
+		char skey[PU_KEY_MAX];
+
+		if (i + 1 < argc) {
+			rc = user_key(&c, skey, "sessions", argv[i + 1]) ?
+			     print_hash(&c, skey, false) : EXIT_USAGE;
+		} else {
+			rc = list_keys(&c, "sessions", true);
+		}
+	} else {
+		usage(stderr);
+		rc = EXIT_USAGE;
+	}
+	pu_redis_free(c.r);
+	return rc;
+}

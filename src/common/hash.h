@@ -1,0 +1,30 @@
+/* Password hashes through libxcrypt: crypt_r (never crypt), settings from
+ * crypt_gensalt_rn, constant-time comparison. No pam_handle_t. */
+#ifndef PU_HASH_H
+#define PU_HASH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "options.h"
+#include "status.h"
+
+#define PU_HASH_MAX 512
+
+/* true for the prefixes SPEC 7 accepts: $y$ $gy$ $7$ $6$ $5$ $2b$ */
+bool pu_hash_supported(const char *stored);
+
+/* *match is true only when password hashes to stored (constant time).
+ * An unsupported or locked ("!", "*") stored value never matches. */
+enum pu_status pu_hash_verify(const char *password, const char *stored,
+			      bool *match, struct pu_err *err);
+
+/* New hash of password with method, into out (PU_HASH_MAX bytes). */
+enum pu_status pu_hash_make(const char *password, enum pu_hash method,
+			    char *out, size_t size, struct pu_err *err);
+
+/* The work of one verification with method, for users that do not exist:
+ * the answer "unknown" must not come back faster than "wrong password". */
+void pu_hash_dummy(const char *password, enum pu_hash method);
+
+#endif

@@ -1,0 +1,421 @@
+#define _GNU_SOURCE
+#include "redis.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "secret.h"
+#include "unixsock.h"
+
+struct pu_redis {
+	int fd;
+	bool dead;
+	redisReader *reader;
+	char peer[160];
+};
+
+void pu_cmd_init(struct pu_redis_cmd *c, const char *name)
+{
+	c->argc = 0;
+	pu_cmd_add(c, name);
+}
+
+void pu_cmd_addn(struct pu_redis_cmd *c, const char *s, size_t len)
+{
+	if (c->argc >= PU_REDIS_MAXARGS) {
+		c->argc = PU_REDIS_MAXARGS + 1; /* refused by pu_redis_run */
+		return;
+	}
+	c->argv[c->argc] = s;
+	c->len[c->argc] = len;
+	c->argc++;
+}
+
+void pu_cmd_add(struct pu_redis_cmd *c, const char *s)
+{
+	pu_cmd_addn(c, s, strlen(s));
+}
+
+bool pu_redis_key(char *buf, size_t size, const char *prefix,
+		  const char *kind, const char *user)
+{
+	int n = snprintf(buf, size, "%s%s:{%s}", prefix, kind, user);
+
+	return n > 0 && (size_t)n < size;
+}
+
+void pu_redis_free(struct pu_redis *r)
+{
+	if (r == NULL)
+		return;
+	if (r->fd >= 0)
+		close(r->fd);
+	if (r->reader != NULL)
+		redisReaderFree(r->reader);
+	free(r);
+}
+
+bool pu_redis_alive(const struct pu_redis *r)
+{
+	return r != NULL && !r->dead;
+}
+
+const char *pu_redis_peer(const struct pu_redis *r)
+{
+	return r ? r->peer : "";
+}
+
+void pu_redis_replies_free(redisReply **replies, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (replies[i] != NULL)
+			freeReplyObject(replies[i]);
+		replies[i] = NULL;
+	}
+}
+
+static enum pu_status dead(struct pu_redis *r, struct pu_err *err,
+			   enum pu_status st)
+{
+	r->dead = true;
+	return st == PU_OK ? pu_fail(err, PU_UNAVAIL, "redis: connection lost")
+			   : st;
+}
+
+enum pu_status pu_redis_run(struct pu_redis *r, const struct pu_deadline *dl,
+			    size_t n, const struct pu_redis_cmd *cmds,
+			    redisReply **replies, struct pu_err *err)
+{
+	char *out = NULL, buf[16384];
+	size_t outlen = 0, got = 0, total = 0;
+	enum pu_status st = PU_OK;
+
+	if (r == NULL || r->dead)
+		return pu_fail(err, PU_UNAVAIL, "redis: not connected");
+	for (size_t i = 0; i < n; i++)
+		replies[i] = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		char *one = NULL;
+		int len;
+
+		if (cmds[i].argc < 1 || cmds[i].argc > PU_REDIS_MAXARGS) {
+			st = pu_fail(err, PU_CONFIG, "redis: bad command");
+			goto out;
+		}
+		len = redisFormatCommandArgv(&one, cmds[i].argc,
+					     (const char **)cmds[i].argv,
+					     cmds[i].len);
+		if (len < 0 || one == NULL) {
+			st = pu_fail(err, PU_NOMEM, "out of memory");
+			goto out;
+		}
+		/* concatenated by hand so every copy can be wiped (AUTH) */
+		{
+			char *nb = malloc(outlen + (size_t)len);
+
+			if (nb == NULL) {
+				explicit_bzero(one, (size_t)len);
+				free(one);
+				st = pu_fail(err, PU_NOMEM, "out of memory");
+				goto out;
+			}
+			if (out != NULL) {
+				memcpy(nb, out, outlen);
+				explicit_bzero(out, outlen);
+				free(out);
+			}
+			memcpy(nb + outlen, one, (size_t)len);
+			explicit_bzero(one, (size_t)len);
+			free(one);
+			out = nb;
+			outlen += (size_t)len;
+		}
+	}
+
+	st = pu_io_write_all(r->fd, out, outlen, dl, err);
+	if (st != PU_OK) {
+		st = dead(r, err, st);
+		goto out;
+	}
+
+	while (got < n) {
+		void *reply = NULL;
+		ssize_t k;
+
+		if (redisReaderGetReply(r->reader, &reply) != REDIS_OK) {
+			st = dead(r, err, pu_fail(err, PU_UNAVAIL,
+						  "redis: protocol error: %s",
+						  r->reader->errstr));
+			goto out;
+		}
+		if (reply != NULL) {
+			replies[got++] = reply;
+			continue;
+		}
+		st = pu_io_wait_readable(r->fd, dl, err);
+		if (st != PU_OK) {
+			st = dead(r, err, st);
+			goto out;
+		}
+		k = recv(r->fd, buf, sizeof(buf), 0);
+		if (k < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (k <= 0) {
+			st = dead(r, err, pu_fail(err, PU_UNAVAIL, "redis: %s",
+						  k == 0 ? "connection closed"
+							 : strerror(errno)));
+			goto out;
+		}
+		total += (size_t)k;
+		if (total > PU_REDIS_MAXREPLY) {
+			st = dead(r, err, pu_fail(err, PU_UNAVAIL,
+						  "redis: oversized reply"));
+			goto out;
+		}
+		if (redisReaderFeed(r->reader, buf, (size_t)k) != REDIS_OK) {
+			st = dead(r, err, pu_fail(err, PU_UNAVAIL,
+						  "redis: protocol error"));
+			goto out;
+		}
+	}
+out:
+	if (out != NULL) {
+		explicit_bzero(out, outlen);
+		free(out);
+	}
+	if (st != PU_OK)
+		pu_redis_replies_free(replies, n);
+	return st;
+}
+
+static enum pu_status open_fd(const char *uri, const struct pu_deadline *dl,
+			      int *fd, struct pu_err *err)
+{
+	char host[128];
+	const char *hp = uri, *colon;
+	size_t hl;
+
+	if (strncmp(uri, "unix:", 5) == 0)
+		return pu_unix_connect_plain(uri + 5, dl, fd, err);
+	if (strncmp(uri, "tcp://", 6) == 0)
+		hp = uri + 6;
+	colon = strrchr(hp, ':');
+	if (colon == NULL || colon == hp || colon[1] == '\0')
+		return pu_fail(err, PU_CONFIG, "redis URI %.80s: expected "
+			       "unix:/path, tcp://host:port or host:port", uri);
+	hl = (size_t)(colon - hp);
+	if (hp[0] == '[' && hl >= 2 && hp[hl - 1] == ']') { /* [::1]:6379 */
+		hp++;
+		hl -= 2;
+	}
+	if (hl >= sizeof(host))
+		return pu_fail(err, PU_CONFIG, "redis URI %.80s: host too long", uri);
+	memcpy(host, hp, hl);
+	host[hl] = '\0';
+	return pu_tcp_connect(host, colon + 1, dl, fd, err);
+}
+
+static struct pu_redis *new_conn(int fd, const char *peer)
+{
+	struct pu_redis *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	r->fd = fd;
+	r->reader = redisReaderCreate();
+	if (r->reader == NULL) {
+		free(r);
+		return NULL;
+	}
+	snprintf(r->peer, sizeof(r->peer), "%s", peer);
+	return r;
+}
+
+static bool reply_is_ok(const redisReply *rep)
+{
+	return rep != NULL && rep->type == REDIS_REPLY_STATUS &&
+	       strcmp(rep->str, "OK") == 0;
+}
+
+/* AUTH and SELECT in one round trip */
+static enum pu_status handshake(struct pu_redis *r, const struct pu_options *o,
+				const struct pu_deadline *dl, struct pu_err *err)
+{
+	struct pu_redis_cmd cmds[2];
+	redisReply *rep[2] = { NULL, NULL };
+	char *secret = NULL, db[24];
+	size_t slen = 0, n = 0;
+	enum pu_status st;
+
+	if (o->redis_password_file[0] != '\0') {
+		st = pu_secret_read(o->redis_password_file, &secret, &slen, err);
+		if (st != PU_OK)
+			return st;
+		pu_cmd_init(&cmds[n], "AUTH");
+		if (o->redis_user[0] != '\0')
+			pu_cmd_add(&cmds[n], o->redis_user);
+		pu_cmd_addn(&cmds[n], secret, slen);
+		n++;
+	} else if (o->redis_user[0] != '\0') {
+		return pu_fail(err, PU_CONFIG,
+			       "redis_user= needs redis_password_file=");
+	}
+	if (o->redis_db != 0) {
+		snprintf(db, sizeof(db), "%ld", o->redis_db);
+		pu_cmd_init(&cmds[n], "SELECT");
+		pu_cmd_add(&cmds[n], db);
+		n++;
+	}
+	if (n == 0)
+		return PU_OK;
+	st = pu_redis_run(r, dl, n, cmds, rep, err);
+	pu_secret_free(secret);
+	if (st != PU_OK)
+		return st;
+	for (size_t i = 0; i < n && st == PU_OK; i++)
+		if (!reply_is_ok(rep[i]))
+			st = pu_fail(err, PU_UNAVAIL, "redis %s: %s refused: %.80s",
+				     r->peer, cmds[i].argv[0],
+				     rep[i] && rep[i]->str ? rep[i]->str : "?");
+	pu_redis_replies_free(rep, n);
+	return st;
+}
+
+static enum pu_status connect_uri(const char *uri, const struct pu_options *o,
+				  const struct pu_deadline *dl,
+				  struct pu_redis **out, struct pu_err *err)
+{
+	struct pu_redis *r;
+	enum pu_status st;
+	int fd = -1;
+
+	st = open_fd(uri, dl, &fd, err);
+	if (st != PU_OK)
+		return st;
+	r = new_conn(fd, uri);
+	if (r == NULL) {
+		close(fd);
+		return pu_fail(err, PU_NOMEM, "out of memory");
+	}
+	st = handshake(r, o, dl, err);
+	if (st != PU_OK) {
+		pu_redis_free(r);
+		return st;
+	}
+	*out = r;
+	return PU_OK;
+}
+
+/* Calls fn for each comma-separated item of list until one succeeds. */
+static enum pu_status each_item(const char *list,
+				enum pu_status (*fn)(const char *item,
+						     const struct pu_options *o,
+						     const struct pu_deadline *dl,
+						     struct pu_redis **out,
+						     struct pu_err *err),
+				const struct pu_options *o,
+				const struct pu_deadline *dl,
+				struct pu_redis **out, struct pu_err *err)
+{
+	enum pu_status st = pu_fail(err, PU_CONFIG, "empty server list");
+	const char *p = list;
+
+	while (*p != '\0') {
+		char item[256];
+		size_t len = strcspn(p, ",");
+
+		if (len == 0 || len >= sizeof(item))
+			return pu_fail(err, PU_CONFIG, "bad server list %.80s", list);
+		memcpy(item, p, len);
+		item[len] = '\0';
+		st = fn(item, o, dl, out, err);
+		/* a configuration mistake (loose secret, bad URI) is not a
+		 * reason to try the next server */
+		if (st == PU_OK || st == PU_CONFIG || st == PU_NOMEM ||
+		    pu_deadline_left_ms(dl) == 0)
+			return st;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return st;
+}
+
+static enum pu_status via_sentinel(const char *sentinel,
+				   const struct pu_options *o,
+				   const struct pu_deadline *dl,
+				   struct pu_redis **out, struct pu_err *err)
+{
+	struct pu_redis *s = NULL, *r = NULL;
+	struct pu_redis_cmd cmd;
+	redisReply *rep = NULL;
+	char uri[200];
+	enum pu_status st;
+	int fd = -1;
+
+	st = open_fd(sentinel, dl, &fd, err);
+	if (st != PU_OK)
+		return st;
+	s = new_conn(fd, sentinel);
+	if (s == NULL) {
+		close(fd);
+		return pu_fail(err, PU_NOMEM, "out of memory");
+	}
+	pu_cmd_init(&cmd, "SENTINEL");
+	pu_cmd_add(&cmd, "get-master-addr-by-name");
+	pu_cmd_add(&cmd, o->sentinel_master);
+	st = pu_redis_run(s, dl, 1, &cmd, &rep, err);
+	pu_redis_free(s);
+	if (st != PU_OK)
+		return st;
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+	    rep->element[0]->type != REDIS_REPLY_STRING ||
+	    rep->element[1]->type != REDIS_REPLY_STRING) {
+		freeReplyObject(rep);
+		return pu_fail(err, PU_UNAVAIL, "sentinel %s: no primary for %.60s",
+			       sentinel, o->sentinel_master);
+	}
+	snprintf(uri, sizeof(uri), "%s%s%s:%s",
+		 strchr(rep->element[0]->str, ':') ? "[" : "",
+		 rep->element[0]->str,
+		 strchr(rep->element[0]->str, ':') ? "]" : "",
+		 rep->element[1]->str);
+	freeReplyObject(rep);
+
+	st = connect_uri(uri, o, dl, &r, err);
+	if (st != PU_OK)
+		return st;
+	/* a sentinel can lag behind a failover: ask the server itself */
+	pu_cmd_init(&cmd, "ROLE");
+	st = pu_redis_run(r, dl, 1, &cmd, &rep, err);
+	if (st == PU_OK) {
+		if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 1 ||
+		    rep->element[0]->type != REDIS_REPLY_STRING ||
+		    strcmp(rep->element[0]->str, "master") != 0)
+			st = pu_fail(err, PU_UNAVAIL,
+				     "sentinel %s named %s, which is not a primary",
+				     sentinel, uri);
+		freeReplyObject(rep);
+	}
+	if (st != PU_OK) {
+		pu_redis_free(r);
+		return st;
+	}
+	*out = r;
+	return PU_OK;
+}
+
+enum pu_status pu_redis_connect(const struct pu_options *o,
+				const struct pu_deadline *dl,
+				struct pu_redis **out, struct pu_err *err)
+{
+	*out = NULL;
+	if (o->sentinel[0] != '\0')
+		return each_item(o->sentinel, via_sentinel, o, dl, out, err);
+	return each_item(o->redis, connect_uri, o, dl, out, err);
+}
