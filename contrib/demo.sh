@@ -8,7 +8,8 @@ HERE=$(cd "$(dirname "$0")/.." && pwd)
 PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
 WRAP=$(ls /usr/lib/*/libpam_wrapper.so 2>/dev/null | head -n1)
 D=$(mktemp -d /tmp/pu-demo.XXXXXX); chmod 755 "$D"
-trap '[ -n "${SRV:-}" ] && kill $SRV 2>/dev/null; rm -rf "$D"' EXIT
+CTL=$(realpath "$(dirname "$MODULE")/unifiedctl")
+trap '[ -n "${SRV:-}" ] && kill $SRV 2>/dev/null; [ -n "${RDS:-}" ] && kill $RDS 2>/dev/null; rm -rf "$D"' EXIT
 
 mkdir "$D/pam.d"
 cat >"$D/users" <<'USERS'
@@ -19,6 +20,8 @@ for g in auth account password session; do echo "$g required pam_deny.so"; done 
 for g in auth account password session; do
 	echo "$g required $MODULE backend=socket protocol=v1 socket=$D/sock"; done >"$D/pam.d/demo-v1"
 echo "auth required $MODULE $D/sock" >"$D/pam.d/demo-redirector"
+for g in auth account password session; do
+	echo "$g required $MODULE backend=redis redis=unix:$D/redis.sock deny=3 unlock_time=60"; done >"$D/pam.d/demo-redis"
 
 "$PY" "$HERE/contrib/pam_unified_server.py" --socket "$D/sock" --users "$D/users" &
 SRV=$!
@@ -44,3 +47,27 @@ step "v1: change the password (as root: no old password asked)" demo-v1 alice ch
 step "v1: the new password works" demo-v1 alice authenticate NewSecret9
 kill $SRV; wait $SRV 2>/dev/null; SRV=
 step "v1: server gone -> fails closed" demo-v1 alice authenticate NewSecret9
+
+echo
+echo "---- redis backend: a private redis-server on $D/redis.sock"
+redis-server --port 0 --unixsocket "$D/redis.sock" --unixsocketperm 700 \
+	--save '' --appendonly no --dir "$D" --logfile "$D/redis.log" &
+RDS=$!
+for _ in $(seq 100); do [ -S "$D/redis.sock" ] && break; sleep 0.05; done
+echo '$ echo ... | unifiedctl redis=unix:$D/redis.sock user add carol --password-stdin'
+echo 'Tr0ub4dor&3' | "$CTL" "redis=unix:$D/redis.sock" user add carol --password-stdin | sed 's/^/  /'
+step "redis: authenticate, account, session open+close in one handle (one connection)" \
+	demo-redis carol "authenticate acct_mgmt open_session close_session" 'Tr0ub4dor&3'
+step "redis: change the password" demo-redis carol chauthtok 'correct horse 9' 'correct horse 9'
+step "redis: the new password works" demo-redis carol authenticate 'correct horse 9'
+for i in 1 2 3; do
+	step "redis: wrong password ($i of 3, deny=3)" demo-redis carol authenticate "guess$i"
+done
+step "redis: now locked out, even with the right password (shared by every host)" \
+	demo-redis carol authenticate 'correct horse 9'
+echo '$ unifiedctl faillock show carol; unifiedctl faillock reset carol'
+"$CTL" "redis=unix:$D/redis.sock" faillock show carol | sed 's/^/  /'
+"$CTL" "redis=unix:$D/redis.sock" faillock reset carol
+step "redis: after the reset" demo-redis carol authenticate 'correct horse 9'
+echo '$ unifiedctl user show carol'
+"$CTL" "redis=unix:$D/redis.sock" user show carol | sed 's/^/  /'
