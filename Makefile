@@ -19,7 +19,7 @@ CFLAGS   ?=
 CFLAGS   += -I/usr/include/hiredis -std=gnu11 $(OPT) $(WARN) -fPIC -fvisibility=hidden \
             -D_FORTIFY_SOURCE=2 -fstack-protector-strong -MMD -MP $(SAN)
 LDFLAGS  += $(SAN)
-LIBS     := -lpam -lconfig -lhiredis -lcrypt
+LIBS     := -lpam -lconfig -lhiredis -lcrypt -lcrypto
 TEST_CFLAGS := -Wno-format-truncation
 IT_LIBS  ?= -Wl,--no-as-needed -lpam_wrapper -lpamtest
 IT_DEFS  ?=
@@ -38,7 +38,7 @@ IT_BIN   := $(BUILD)/tests/it_socket $(BUILD)/tests/it_redis
 
 DEB_PKGS := build-essential pkg-config libpam0g-dev libconfig-dev \
             libcmocka-dev libpam-wrapper libpamtest0-dev pamtester \
-            libhiredis-dev libcrypt-dev redis-server redis-sentinel \
+            libhiredis-dev libcrypt-dev libssl-dev redis-server redis-sentinel \
             valgrind python3 procps
 
 .PHONY: all check unit integration valgrind asan demo install uninstall \

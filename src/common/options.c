@@ -26,6 +26,7 @@ struct opt_desc {
 };
 
 static const char *const backend_names[] = { "", "socket", "redis", NULL };
+static const char *const rauth_names[] = { "password", "hmac", NULL };
 static const char *const hash_names[] = { "", "yescrypt", "sha512", "bcrypt",
 					  NULL };
 static const char *const protocol_names[] = { "redirector", "v1", NULL };
@@ -55,6 +56,7 @@ static const struct opt_desc opts_table[] = {
 	{ "redis_user", K_STR, OFF(redis_user), SZ(redis_user), 0, 0, NULL, false },
 	{ "redis_password_file", K_PATH, OFF(redis_password_file), SZ(redis_password_file), 0, 0, NULL, true },
 	{ "redis_db", K_INT, OFF(redis_db), 0, 0, 65535, NULL, false },
+	{ "redis_auth", K_ENUM, OFF(redis_auth), 0, 0, 0, rauth_names, false },
 	{ "prefix", K_STR, OFF(prefix), SZ(prefix), 0, 0, NULL, false },
 	{ "deny", K_INT, OFF(deny), 0, 0, 1000, NULL, false },
 	{ "fail_interval", K_INT, OFF(fail_interval), 0, 1, 31536000, NULL, false },
@@ -442,6 +444,10 @@ enum pu_status pu_options_validate(const struct pu_options *o,
 		if (o->redis[0] == '\0' && o->sentinel[0] == '\0')
 			return pu_fail(err, PU_CONFIG,
 				       "backend=redis needs redis=URI or sentinel=");
+		if (o->redis_auth == PU_RAUTH_HMAC &&
+		    o->redis_password_file[0] == '\0')
+			return pu_fail(err, PU_CONFIG,
+				       "redis_auth=hmac needs redis_password_file=");
 		if (o->sentinel[0] != '\0' && o->sentinel_master[0] == '\0')
 			return pu_fail(err, PU_CONFIG,
 				       "sentinel= needs sentinel_master=NAME");

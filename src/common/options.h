@@ -23,6 +23,11 @@ enum pu_backend_id {
 	PU_BACKEND_REDIS,
 };
 
+enum pu_redis_auth {
+	PU_RAUTH_PASSWORD = 0,  /* AUTH [user] password */
+	PU_RAUTH_HMAC,          /* QuarkDB's HMAC challenge */
+};
+
 enum pu_hash {
 	PU_HASH_DEFAULT = 0,  /* libxcrypt's preferred method */
 	PU_HASH_YESCRYPT,
@@ -73,6 +78,7 @@ struct pu_options {
 	char redis_user[128];
 	char redis_password_file[PU_PATH_LEN];
 	long redis_db;
+	enum pu_redis_auth redis_auth;
 	char prefix[64];
 	long deny;                   /* 0: no lockout */
 	long fail_interval;          /* seconds */

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <unistd.h>
 
 #include "secret.h"
@@ -242,6 +245,67 @@ static bool reply_is_ok(const redisReply *rep)
 	       strcmp(rep->str, "OK") == 0;
 }
 
+/*
+ * QuarkDB's challenge instead of sending the secret:
+ *   HMAC-AUTH-GENERATE-CHALLENGE <64 random bytes>
+ *     -> C64 "---" milliseconds "---" S64   (must start with our 64 bytes)
+ *   HMAC-AUTH-VALIDATE-CHALLENGE <HMAC-SHA256(secret, challenge), 32 raw bytes>
+ *     -> +OK
+ */
+#define HMAC_RANDOM 64
+#define HMAC_MIN_SECRET 32
+
+static enum pu_status hmac_auth(struct pu_redis *r, const char *secret,
+				size_t slen, const struct pu_deadline *dl,
+				struct pu_err *err)
+{
+	unsigned char mine[HMAC_RANDOM], mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+	struct pu_redis_cmd cmd;
+	redisReply *rep = NULL;
+	enum pu_status st;
+
+	if (slen < HMAC_MIN_SECRET)
+		return pu_fail(err, PU_CONFIG,
+			       "redis_auth=hmac: the secret needs at least %d characters",
+			       HMAC_MIN_SECRET);
+	if (RAND_bytes(mine, sizeof(mine)) != 1)
+		return pu_fail(err, PU_UNAVAIL, "RAND_bytes failed");
+	pu_cmd_init(&cmd, "HMAC-AUTH-GENERATE-CHALLENGE");
+	pu_cmd_addn(&cmd, (const char *)mine, sizeof(mine));
+	st = pu_redis_run(r, dl, 1, &cmd, &rep, err);
+	if (st != PU_OK)
+		return st;
+	if (rep->type != REDIS_REPLY_STRING || rep->len < HMAC_RANDOM + 6 ||
+	    rep->len > 4096 || memcmp(rep->str, mine, HMAC_RANDOM) != 0 ||
+	    memcmp(rep->str + HMAC_RANDOM, "---", 3) != 0) {
+		st = pu_fail(err, PU_UNAVAIL,
+			     "redis %s: bad HMAC challenge (%s)", r->peer,
+			     rep->type == REDIS_REPLY_ERROR ? rep->str
+							     : "not ours");
+		freeReplyObject(rep);
+		return st;
+	}
+	if (HMAC(EVP_sha256(), secret, (int)slen, (unsigned char *)rep->str,
+		 rep->len, mac, &maclen) == NULL || maclen != 32) {
+		freeReplyObject(rep);
+		return pu_fail(err, PU_UNAVAIL, "HMAC-SHA256 failed");
+	}
+	freeReplyObject(rep);
+	rep = NULL;
+	pu_cmd_init(&cmd, "HMAC-AUTH-VALIDATE-CHALLENGE");
+	pu_cmd_addn(&cmd, (const char *)mac, maclen);
+	st = pu_redis_run(r, dl, 1, &cmd, &rep, err);
+	explicit_bzero(mac, sizeof(mac));
+	if (st != PU_OK)
+		return st;
+	if (!(rep->type == REDIS_REPLY_STATUS && strcmp(rep->str, "OK") == 0))
+		st = pu_fail(err, PU_UNAVAIL, "redis %s: HMAC-AUTH refused: %.80s",
+			     r->peer, rep->str ? rep->str : "?");
+	freeReplyObject(rep);
+	return st;
+}
+
 /* AUTH and SELECT in one round trip */
 static enum pu_status handshake(struct pu_redis *r, const struct pu_options *o,
 				const struct pu_deadline *dl, struct pu_err *err)
@@ -256,6 +320,14 @@ static enum pu_status handshake(struct pu_redis *r, const struct pu_options *o,
 		st = pu_secret_read(o->redis_password_file, &secret, &slen, err);
 		if (st != PU_OK)
 			return st;
+	}
+	if (o->redis_auth == PU_RAUTH_HMAC) {
+		st = hmac_auth(r, secret, slen, dl, err);
+		pu_secret_free(secret);
+		secret = NULL;
+		if (st != PU_OK)
+			return st;
+	} else if (secret != NULL) {
 		pu_cmd_init(&cmds[n], "AUTH");
 		if (o->redis_user[0] != '\0')
 			pu_cmd_add(&cmds[n], o->redis_user);

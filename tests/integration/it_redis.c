@@ -196,6 +196,17 @@ static int group_setup(void **state)
 	svc("r-auth-none", "backend=redis redis=unix:%s", sock_auth);
 	svc("r-acl", "backend=redis redis=unix:%s redis_user=pamacl "
 	    "redis_password_file=%s", sock_auth, path_in("acl.secret"));
+	svc("r-hmac", "backend=redis redis=unix:%s redis_auth=hmac "
+	    "redis_password_file=%s", path_in("quarkdb.sock"),
+	    path_in("hmac.secret"));
+	svc("r-hmac-bad", "backend=redis redis=unix:%s redis_auth=hmac "
+	    "redis_password_file=%s", path_in("quarkdb.sock"),
+	    path_in("hmac-bad.secret"));
+	svc("r-hmac-short", "backend=redis redis=unix:%s redis_auth=hmac "
+	    "redis_password_file=%s", path_in("quarkdb.sock"),
+	    path_in("hmac-short.secret"));
+	svc("r-hmac-plain", "backend=redis redis=unix:%s redis_password_file=%s",
+	    path_in("quarkdb.sock"), path_in("hmac.secret"));
 	svc("r-sentinel", "backend=redis sentinel=127.0.0.1:%d "
 	    "sentinel_master=pumaster timeout=1500", port_s);
 
@@ -663,6 +674,38 @@ static void redis_auth(void **state)
 	assert_int_equal(auth("r-auth-ok", "alice", "wonderland"), PAM_SUCCESS);
 }
 
+/* QuarkDB's HMAC challenge, through a proxy that speaks it in front of
+ * the real redis-server (QuarkDB is not packaged) */
+static void redis_auth_hmac(void **state)
+{
+	const char *qsock = path_in("quarkdb.sock");
+	char *argv[] = { (char *)it_python(), "tests/fault/quarkdb_proxy.py",
+			 "--listen", (char *)qsock, "--upstream", sock,
+			 "--secret-file", (char *)path_in("hmac.secret"), NULL };
+	pid_t proxy;
+
+	(void)state;
+	write_file(path_in("hmac.secret"), 0600,
+		   "0123456789abcdef0123456789abcdef-quarkdb\n");
+	write_file(path_in("hmac-bad.secret"), 0600,
+		   "fedcba9876543210fedcba9876543210-wrong\n");
+	write_file(path_in("hmac-short.secret"), 0600, "too-short\n");
+	proxy = it_spawn(argv, qsock, 0);
+	mkuser("qdb", "quarkpass1");
+	assert_int_equal(auth("r-hmac", "qdb", "quarkpass1"), PAM_SUCCESS);
+	assert_int_equal(auth("r-hmac", "qdb", "wrong"), PAM_AUTH_ERR);
+	it_log_clear();
+	assert_int_equal(auth("r-hmac-bad", "qdb", "quarkpass1"),
+			 PAM_AUTHINFO_UNAVAIL);
+	assert_true(it_log_has("HMAC-AUTH refused"));
+	assert_int_equal(auth("r-hmac-short", "qdb", "quarkpass1"),
+			 PAM_SERVICE_ERR);
+	/* a plain AUTH is not what this server speaks */
+	assert_int_equal(auth("r-hmac-plain", "qdb", "quarkpass1"),
+			 PAM_AUTHINFO_UNAVAIL);
+	it_stop(proxy);
+}
+
 /* ---- sentinel: the primary dies, the next login reaches the replica ---- */
 
 static const char *tcp_cli(int port, const char *a, const char *b,
@@ -788,6 +831,7 @@ int main(void)
 		cmocka_unit_test(fault_down),
 		cmocka_unit_test(fault_hung),
 		cmocka_unit_test(redis_auth),
+		cmocka_unit_test(redis_auth_hmac),
 		cmocka_unit_test(sentinel_failover),
 	};
 

@@ -71,6 +71,7 @@ static void defaults(void **state)
 	assert_string_equal(o.redis_user, "");
 	assert_string_equal(o.redis_password_file, "");
 	assert_int_equal(o.redis_db, 0);
+	assert_int_equal(o.redis_auth, PU_RAUTH_PASSWORD);
 	assert_string_equal(o.prefix, "pam:");
 	assert_int_equal(o.deny, 0);
 	assert_int_equal(o.fail_interval, 900);
@@ -102,6 +103,7 @@ static const char flip_conf[] =
 	"redis_user = \"pam\";\n"
 	"redis_password_file = \"/etc/security/redis.secret\";\n"
 	"redis_db = 3;\n"
+	"redis_auth = \"hmac\";\n"
 	"prefix = \"auth:\";\n"
 	"deny = 5;\n"
 	"fail_interval = 60;\n"
@@ -148,6 +150,7 @@ static void file_flips_every_default(void **state)
 	assert_string_equal(o.redis_user, "pam");
 	assert_string_equal(o.redis_password_file, "/etc/security/redis.secret");
 	assert_int_equal(o.redis_db, 3);
+	assert_int_equal(o.redis_auth, PU_RAUTH_HMAC);
 	assert_string_equal(o.prefix, "auth:");
 	assert_int_equal(o.deny, 5);
 	assert_int_equal(o.fail_interval, 60);
@@ -215,6 +218,7 @@ static void bad_arguments(void **state)
 		"peer_uid=-1", "peer_uid=x", "=x", "", "config=relative",
 		"hash=md5", "deny=-1", "minlen=0", "redis_db=70000",
 		"redis_password_file=relative", "prefix=a b", "redis=",
+		"redis_auth=plain",
 		"/a/path/far/too/long/for/sun_path/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
 	};
@@ -247,6 +251,28 @@ static void good_arguments(void **state)
 	assert_false(o.quiet);
 	assert_int_equal(o.timeout_ms, 1);
 	assert_int_equal(o.unsupported, PU_UNSUP_IGNORE);
+}
+
+static void redis_validation(void **state)
+{
+	static const char *sets[][3] = {
+		{ "backend=redis", NULL, NULL },
+		{ "backend=redis", "sentinel=127.0.0.1:26379", NULL },
+		{ "backend=redis", "redis=unix:/r.sock", "redis_auth=hmac" },
+	};
+	struct pu_options o;
+	struct pu_err err = { PU_OK, "" };
+	const char *ok[] = { "backend=redis", "sentinel=127.0.0.1:26379",
+			     "sentinel_master=m" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		int n = sets[i][2] ? 3 : sets[i][1] ? 2 : 1;
+
+		assert_int_equal(pu_options_build(&o, n, sets[i], NULL, &err),
+				 PU_CONFIG);
+	}
+	assert_int_equal(pu_options_build(&o, 3, ok, NULL, &err), PU_OK);
 }
 
 static void file_errors(void **state)
@@ -340,6 +366,7 @@ int main(void)
 		cmocka_unit_test(bare_path_is_redirector),
 		cmocka_unit_test(bad_arguments),
 		cmocka_unit_test(good_arguments),
+		cmocka_unit_test(redis_validation),
 		cmocka_unit_test(file_errors),
 		cmocka_unit_test(symlinked_file_refused),
 		cmocka_unit_test(list_values),
