@@ -153,10 +153,15 @@ static enum pu_status redis_authenticate(struct pu_call *c)
 		return pu_fail(&c->err, PU_DENIED, "locked out after %d failures",
 			       lock.count);
 	}
-	if (u.has_password)
-		st = pu_hash_verify(pw, u.password, &match, &c->err);
-	else
+	if (u.has_password && u.password[0] == '\0') {
+		/* an empty stored password: only with nullok, only empty */
 		pu_hash_dummy(pw, c->opts->hash);
+		match = c->opts->nullok && pw[0] == '\0';
+	} else if (u.has_password) {
+		st = pu_hash_verify(pw, u.password, &match, &c->err);
+	} else {
+		pu_hash_dummy(pw, c->opts->hash);
+	}
 	explicit_bzero(&u.password, sizeof(u.password));
 	if (st != PU_OK)
 		return st;

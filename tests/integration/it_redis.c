@@ -175,6 +175,7 @@ static int group_setup(void **state)
 
 	svc("r", "backend=redis redis=unix:%s", sock);
 	svc("r-quiet", "backend=redis redis=unix:%s quiet", sock);
+	svc("r-nullok", "backend=redis redis=unix:%s nullok", sock);
 	svc("r-locka", "backend=redis redis=unix:%s deny=3 unlock_time=2", sock);
 	svc("r-lockb", "backend=redis redis=unix:%s deny=3 unlock_time=2", sock);
 	svc("r-lock0", "backend=redis redis=unix:%s deny=2 unlock_time=0", sock);
@@ -268,6 +269,11 @@ static void authenticate_codes(void **state)
 	assert_non_null(RCLI("-s", sock, "HSET", "pam:user:{nopw}", "disabled", "0"));
 	assert_int_equal(auth("r", "nopw", ""), PAM_AUTH_ERR);
 	assert_int_equal(auth("r", "nopw", "anything"), PAM_AUTH_ERR);
+	/* an empty stored password opens only with nullok and "" */
+	assert_non_null(RCLI("-s", sock, "HSET", "pam:user:{empty}", "password", ""));
+	assert_int_equal(auth("r", "empty", ""), PAM_AUTH_ERR);
+	assert_int_equal(auth("r-nullok", "empty", ""), PAM_SUCCESS);
+	assert_int_equal(auth("r-nullok", "empty", "x"), PAM_AUTH_ERR);
 	/* a locked crypt string ("!") never matches */
 	assert_non_null(RCLI("-s", sock, "HSET", "pam:user:{bang}", "password", "!"));
 	assert_int_equal(auth("r", "bang", "!"), PAM_AUTH_ERR);
@@ -603,6 +609,91 @@ static void wrongtype(void **state)
 			 PAM_SESSION_ERR);
 }
 
+/* unifiedctl against the same store: every command, its exit status and
+ * what it did */
+static int ctl(const char *input, char *out, size_t size, ...)
+{
+	char redisarg[PATH_MAX + 16], *argv[16];
+	va_list ap;
+	int n = 0;
+	char *a;
+
+	snprintf(redisarg, sizeof(redisarg), "redis=unix:%s", sock);
+	argv[n++] = ctl_path;
+	argv[n++] = redisarg;
+	va_start(ap, size);
+	while ((a = va_arg(ap, char *)) != NULL && n < 15)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	return it_run(argv, input, out, size);
+}
+
+static void unifiedctl_commands(void **state)
+{
+	char out[8192];
+
+	(void)state;
+	assert_int_equal(ctl("ctlpass12\n", out, sizeof(out), "user", "add", "cu",
+			     "--password-stdin", NULL), 0);
+	assert_int_equal(auth("r", "cu", "ctlpass12"), PAM_SUCCESS);
+	/* exists already; too short; no such user */
+	assert_int_equal(ctl("ctlpass12\n", out, sizeof(out), "user", "add", "cu",
+			     "--password-stdin", NULL), 1);
+	assert_int_equal(ctl("short\n", out, sizeof(out), "user", "passwd", "cu",
+			     "--password-stdin", NULL), 1);
+	assert_int_equal(ctl("ctlpass34\n", out, sizeof(out), "user", "passwd",
+			     "nobody-here", "--password-stdin", NULL), 1);
+	assert_int_equal(ctl("ctlpass34\n", out, sizeof(out), "user", "passwd",
+			     "cu", "--password-stdin", NULL), 0);
+	assert_int_equal(auth("r", "cu", "ctlpass34"), PAM_SUCCESS);
+	/* no terminal and no --password-stdin: refused, nothing read */
+	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "passwd", "cu", NULL),
+			 1);
+	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "lock", "cu", NULL), 0);
+	assert_int_equal(it_op("r", "cu", PAMTEST_ACCOUNT, 0, NULL),
+			 PAM_PERM_DENIED);
+	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "unlock", "cu", NULL),
+			 0);
+	assert_int_equal(it_op("r", "cu", PAMTEST_ACCOUNT, 0, NULL), PAM_SUCCESS);
+	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "expire", "cu", NULL),
+			 0);
+	assert_int_equal(it_op("r", "cu", PAMTEST_ACCOUNT, 0, NULL),
+			 PAM_NEW_AUTHTOK_REQD);
+	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "expire", "cu", "--at",
+			     "1000", NULL), 0);
+	assert_int_equal(it_op("r", "cu", PAMTEST_ACCOUNT, 0, NULL),
+			 PAM_ACCT_EXPIRED);
+	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "expire", "cu", "--at",
+			     "soon", NULL), 2);
+	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "show", "cu", NULL), 0);
+	assert_non_null(strstr(out, "password: set ($"));
+	assert_non_null(strstr(out, "expires: 1000"));
+	{
+		char stored[512];
+
+		/* the method is shown, the hash itself never */
+		assert_non_null(RCLI("-s", sock, "HGET", "pam:user:{cu}", "password"));
+		snprintf(stored, sizeof(stored), "%s", cli_out);
+		assert_null(strstr(out, stored + 4));
+	}
+	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "list", NULL), 0);
+	assert_true(strstr(out, "\ncu\n") != NULL || strncmp(out, "cu\n", 3) == 0);
+	assert_int_equal(auth("r-locka", "cu", "bad"), PAM_AUTH_ERR);
+	assert_int_equal(ctl(NULL, out, sizeof(out), "faillock", "show", "cu", NULL),
+			 0);
+	assert_non_null(strstr(out, "cu: 1 recent failure(s)"));
+	assert_int_equal(ctl(NULL, out, sizeof(out), "sessions", "sess", NULL), 0);
+	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "del", "cu", NULL), 0);
+	assert_int_equal(auth("r", "cu", "ctlpass34"), PAM_USER_UNKNOWN);
+	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "show", "cu", NULL), 1);
+	assert_int_equal(ctl(NULL, out, sizeof(out), "bogus", NULL), 2);
+	assert_int_equal(ctl(NULL, out, sizeof(out), "--help", NULL), 0);
+	/* an unknown option fails like the module: usage/config status */
+	assert_int_equal(ctl(NULL, out, sizeof(out), "nosuch=1", "user", "list",
+			     NULL), 2);
+}
+
 /* ---- faults ---- */
 
 static void fault_down(void **state)
@@ -828,6 +919,7 @@ int main(void)
 		cmocka_unit_test(lockout_shared),
 		cmocka_unit_test(odd_user_names),
 		cmocka_unit_test(wrongtype),
+		cmocka_unit_test(unifiedctl_commands),
 		cmocka_unit_test(fault_down),
 		cmocka_unit_test(fault_hung),
 		cmocka_unit_test(redis_auth),
