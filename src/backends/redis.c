@@ -89,6 +89,15 @@ static enum pu_status get_conn(struct pu_call *c, struct handle_cache **out)
 	return PU_OK;
 }
 
+enum pu_status pu_redis_handle_conn(struct pu_call *c, struct pu_redis **conn)
+{
+	struct handle_cache *hc;
+	enum pu_status st = get_conn(c, &hc);
+
+	*conn = st == PU_OK ? hc->conn : NULL;
+	return st;
+}
+
 static long long now_s(void)
 {
 	return (long long)time(NULL);

@@ -22,7 +22,12 @@
 #include "common/hash.h"
 #include "common/options.h"
 #include "common/redis.h"
+#include "common/replay.h"
+#include "common/secret.h"
 #include "common/userstore.h"
+
+#include <openssl/rand.h>
+#include <sys/stat.h>
 
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
@@ -47,6 +52,8 @@ static void usage(FILE *fp)
 	      "  user show USER | user list           show (never the hash itself)\n"
 	      "  faillock show USER | faillock reset USER\n"
 	      "  sessions [USER]                      open sessions\n"
+	      "  init                                 create key_file= and dir= (replay)\n"
+	      "  history show USER | history clear USER   replay entries (never secrets)\n"
 	      "\n"
 	      "KEY=VALUE are module options (redis=, sentinel=, prefix=, hash=, ...);\n"
 	      "they override the config file, as on a /etc/pam.d line.\n", fp);
@@ -425,6 +432,133 @@ static int cmd_faillock(struct ctl *c, int argc, char **argv)
 	return 0;
 }
 
+/* mkdir -p with the last component 0700 */
+static int make_dirs(const char *path)
+{
+	char buf[PU_PATH_LEN];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static int cmd_init(struct ctl *c)
+{
+	unsigned char raw[32];
+	char hex[65];
+	struct stat st;
+	int fd;
+
+	if (make_dirs(c->o.dir) != 0) {
+		fprintf(stderr, "unifiedctl: %s: %s\n", c->o.dir, strerror(errno));
+		return EXIT_FAIL;
+	}
+	chmod(c->o.dir, 0700);
+	printf("store directory %s: ready (0700)\n", c->o.dir);
+	if (lstat(c->o.key_file, &st) == 0) {
+		char *key = NULL;
+		size_t len = 0;
+		struct pu_err err = { PU_OK, "" };
+
+		if (pu_replay_key(c->o.key_file, &key, &len, &err) != PU_OK)
+			return fail("existing key", &err);
+		pu_secret_free(key);
+		printf("key %s: exists, kept\n", c->o.key_file);
+		return 0;
+	}
+	if (RAND_bytes(raw, sizeof(raw)) != 1) {
+		fprintf(stderr, "unifiedctl: no randomness\n");
+		return EXIT_FAIL;
+	}
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+	fd = open(c->o.key_file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		  O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, hex, 64) != 64 || write(fd, "\n", 1) != 1 ||
+	    fsync(fd) != 0) {
+		fprintf(stderr, "unifiedctl: %s: %s\n", c->o.key_file,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return EXIT_FAIL;
+	}
+	fchmod(fd, 0600);
+	close(fd);
+	explicit_bzero(raw, sizeof(raw));
+	explicit_bzero(hex, sizeof(hex));
+	printf("key %s: created (root, 0600)\n", c->o.key_file);
+	return 0;
+}
+
+static void print_times(const char *title, const struct pu_rlist_data *l,
+			const char *verb)
+{
+	printf("  %s: %zu\n", title, l->n);
+	for (size_t i = 0; i < l->n; i++) {
+		time_t t = (time_t)l->e[i].t;
+		char when[64];
+		struct tm tm;
+
+		if (t == 0)
+			continue; /* the redis lists keep no times */
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S",
+			 localtime_r(&t, &tm));
+		printf("    %s %s\n", verb, when);
+	}
+}
+
+static int cmd_history(struct ctl *c, int argc, char **argv)
+{
+	struct pu_replay_ctx x;
+	struct pu_replay_data *d;
+	struct pu_err err = { PU_OK, "" };
+	char *key = NULL;
+	size_t klen = 0;
+	int rc = 0;
+
+	if (argc != 2 || (strcmp(argv[0], "show") && strcmp(argv[0], "clear"))) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (pu_replay_key(c->o.key_file, &key, &klen, &err) != PU_OK)
+		return fail("key", &err);
+	memset(&x, 0, sizeof(x));
+	x.o = &c->o;
+	x.key = (const unsigned char *)key;
+	x.keylen = klen;
+	x.redis = c->r;
+	x.dl = &c->dl;
+	if (strcmp(argv[0], "clear") == 0) {
+		if (pu_replay_clear(&x, argv[1], &err) != PU_OK)
+			rc = fail("history clear", &err);
+		else
+			printf("%s: history cleared\n", argv[1]);
+		pu_secret_free(key);
+		return rc;
+	}
+	d = calloc(1, sizeof(*d));
+	if (d == NULL || pu_replay_load(&x, argv[1], d, &err) != PU_OK) {
+		rc = d ? fail("history", &err) : EXIT_FAIL;
+	} else {
+		printf("%s\n", argv[1]);
+		print_times("login window entries", &d->hist, "used");
+		print_times("pending logins", &d->pend, "expires");
+		print_times("password history entries", &d->pw, "set");
+	}
+	free(d);
+	pu_secret_free(key);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct ctl c;
@@ -436,6 +570,18 @@ int main(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	opts[nopts++] = "backend=redis";
+	/* replay commands build replay options (no redis needed for
+	 * store=file); the rest work on the redis store */
+	for (int k = 1; k < argc; k++) {
+		if (strcmp(argv[k], "init") == 0 || strcmp(argv[k], "history") == 0) {
+			opts[0] = "backend=replay";
+			break;
+		}
+		if (argv[k][0] != '-' && strchr(argv[k], '=') == NULL &&
+		    (k == 1 || (strcmp(argv[k - 1], "--config") &&
+				strcmp(argv[k - 1], "--service"))))
+			break;
+	}
 	for (; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage(stdout);
@@ -463,10 +609,16 @@ int main(int argc, char **argv)
 	/* argv's backend=redis wins over the file; the file may be a
 	 * socket-backend file that still names the redis servers */
 	pu_deadline_start(&c.dl, c.o.timeout_ms);
-	if (pu_redis_connect(&c.o, &c.dl, &c.r, &err) != PU_OK)
+	if ((c.o.backend == PU_BACKEND_REDIS || c.o.store == PU_STORE_REDIS) &&
+	    strcmp(argv[i], "init") != 0 &&
+	    pu_redis_connect(&c.o, &c.dl, &c.r, &err) != PU_OK)
 		return fail("redis", &err);
 
-	if (strcmp(argv[i], "user") == 0)
+	if (strcmp(argv[i], "init") == 0)
+		rc = cmd_init(&c);
+	else if (strcmp(argv[i], "history") == 0)
+		rc = cmd_history(&c, argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "user") == 0)
 		rc = cmd_user(&c, argc - i - 1, argv + i + 1);
 	else if (strcmp(argv[i], "faillock") == 0)
 		rc = cmd_faillock(&c, argc - i - 1, argv + i + 1);

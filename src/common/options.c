@@ -25,7 +25,10 @@ struct opt_desc {
 	bool absolute;        /* K_PATH: must start with '/' */
 };
 
-static const char *const backend_names[] = { "", "socket", "redis", NULL };
+static const char *const backend_names[] = { "", "socket", "redis", "replay",
+					     NULL };
+static const char *const commit_names[] = { "session", "auth", NULL };
+static const char *const store_names[] = { "file", "redis", NULL };
 static const char *const rauth_names[] = { "password", "hmac", NULL };
 static const char *const hash_names[] = { "", "yescrypt", "sha512", "bcrypt",
 					  NULL };
@@ -65,6 +68,13 @@ static const struct opt_desc opts_table[] = {
 	{ "warn_age", K_INT, OFF(warn_age), 0, 0, 100000, NULL, false },
 	{ "minlen", K_INT, OFF(minlen), 0, 1, 512, NULL, false },
 	{ "hash", K_ENUM, OFF(hash), 0, 0, 0, hash_names, false },
+	{ "window", K_INT, OFF(window), 0, 0, 1000, NULL, false },
+	{ "remember", K_INT, OFF(remember), 0, 0, 1000, NULL, false },
+	{ "commit", K_ENUM, OFF(commit), 0, 0, 0, commit_names, false },
+	{ "pending_ttl", K_INT, OFF(pending_ttl), 0, 1, 86400, NULL, false },
+	{ "key_file", K_PATH, OFF(key_file), SZ(key_file), 0, 0, NULL, true },
+	{ "store", K_ENUM, OFF(store), 0, 0, 0, store_names, false },
+	{ "dir", K_PATH, OFF(dir), SZ(dir), 0, 0, NULL, true },
 };
 
 const char *pu_option_name(size_t i)
@@ -87,6 +97,9 @@ void pu_options_defaults(struct pu_options *o)
 	o->unlock_time = 600;
 	o->warn_age = 7;
 	o->minlen = 8;
+	o->pending_ttl = 300;
+	snprintf(o->key_file, sizeof(o->key_file), "%s", PU_DEFAULT_KEY_FILE);
+	snprintf(o->dir, sizeof(o->dir), "%s", PU_DEFAULT_REPLAY_DIR);
 }
 
 const char *pu_backend_name(enum pu_backend_id id)
@@ -451,6 +464,12 @@ enum pu_status pu_options_validate(const struct pu_options *o,
 		if (o->sentinel[0] != '\0' && o->sentinel_master[0] == '\0')
 			return pu_fail(err, PU_CONFIG,
 				       "sentinel= needs sentinel_master=NAME");
+		break;
+	case PU_BACKEND_REPLAY:
+		if (o->store == PU_STORE_REDIS && o->redis[0] == '\0' &&
+		    o->sentinel[0] == '\0')
+			return pu_fail(err, PU_CONFIG,
+				       "store=redis needs redis=URI or sentinel=");
 		break;
 	}
 	if (o->use_first_pass && o->try_first_pass)

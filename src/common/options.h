@@ -21,6 +21,17 @@ enum pu_backend_id {
 	PU_BACKEND_NONE = 0,
 	PU_BACKEND_SOCKET,
 	PU_BACKEND_REDIS,
+	PU_BACKEND_REPLAY,
+};
+
+enum pu_commit {
+	PU_COMMIT_SESSION = 0,  /* pending at auth, history at open_session */
+	PU_COMMIT_AUTH,
+};
+
+enum pu_store {
+	PU_STORE_FILE = 0,
+	PU_STORE_REDIS,
 };
 
 enum pu_redis_auth {
@@ -87,7 +98,19 @@ struct pu_options {
 	long warn_age;               /* days */
 	long minlen;
 	enum pu_hash hash;
+
+	/* replay backend */
+	long window;                 /* last N distinct login passwords */
+	long remember;               /* last N set passwords */
+	enum pu_commit commit;
+	long pending_ttl;            /* seconds */
+	char key_file[PU_PATH_LEN];
+	enum pu_store store;
+	char dir[PU_PATH_LEN];
 };
+
+#define PU_DEFAULT_KEY_FILE "/etc/security/pam_unified.key"
+#define PU_DEFAULT_REPLAY_DIR "/var/lib/pam_unified/replay"
 
 void pu_options_defaults(struct pu_options *o);
 

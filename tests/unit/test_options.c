@@ -80,6 +80,13 @@ static void defaults(void **state)
 	assert_int_equal(o.warn_age, 7);
 	assert_int_equal(o.minlen, 8);
 	assert_int_equal(o.hash, PU_HASH_DEFAULT);
+	assert_int_equal(o.window, 0);
+	assert_int_equal(o.remember, 0);
+	assert_int_equal(o.commit, PU_COMMIT_SESSION);
+	assert_int_equal(o.pending_ttl, 300);
+	assert_string_equal(o.key_file, PU_DEFAULT_KEY_FILE);
+	assert_int_equal(o.store, PU_STORE_FILE);
+	assert_string_equal(o.dir, PU_DEFAULT_REPLAY_DIR);
 }
 
 /* Every option, set through the file to something that is not its
@@ -111,7 +118,14 @@ static const char flip_conf[] =
 	"max_age = 90;\n"
 	"warn_age = 14;\n"
 	"minlen = 12;\n"
-	"hash = \"sha512\";\n";
+	"hash = \"sha512\";\n"
+	"window = 5;\n"
+	"remember = 3;\n"
+	"commit = \"auth\";\n"
+	"pending_ttl = 60;\n"
+	"key_file = \"/etc/security/other.key\";\n"
+	"store = \"redis\";\n"
+	"dir = \"/var/lib/other\";\n";
 
 static void file_flips_every_default(void **state)
 {
@@ -159,6 +173,13 @@ static void file_flips_every_default(void **state)
 	assert_int_equal(o.warn_age, 14);
 	assert_int_equal(o.minlen, 12);
 	assert_int_equal(o.hash, PU_HASH_SHA512);
+	assert_int_equal(o.window, 5);
+	assert_int_equal(o.remember, 3);
+	assert_int_equal(o.commit, PU_COMMIT_AUTH);
+	assert_int_equal(o.pending_ttl, 60);
+	assert_string_equal(o.key_file, "/etc/security/other.key");
+	assert_int_equal(o.store, PU_STORE_REDIS);
+	assert_string_equal(o.dir, "/var/lib/other");
 	/* both first_pass flags at once is a contradiction */
 	assert_int_equal(pu_options_validate(&o, &err), PU_CONFIG);
 }
@@ -218,7 +239,8 @@ static void bad_arguments(void **state)
 		"peer_uid=-1", "peer_uid=x", "=x", "", "config=relative",
 		"hash=md5", "deny=-1", "minlen=0", "redis_db=70000",
 		"redis_password_file=relative", "prefix=a b", "redis=",
-		"redis_auth=plain",
+		"redis_auth=plain", "window=1001", "commit=later", "store=ldap",
+		"pending_ttl=0", "dir=relative", "key_file=",
 		"/a/path/far/too/long/for/sun_path/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
 	};
