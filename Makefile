@@ -34,7 +34,7 @@ CTL      := $(BUILD)/unifiedctl
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-IT_BIN   := $(BUILD)/tests/it_socket $(BUILD)/tests/it_redis
+IT_BIN   := $(BUILD)/tests/it_socket $(BUILD)/tests/it_redis $(BUILD)/tests/it_replay
 
 DEB_PKGS := build-essential pkg-config libpam0g-dev libconfig-dev \
             libcmocka-dev libpam-wrapper libpamtest0-dev pamtester \
@@ -73,6 +73,10 @@ $(BUILD)/tests/it_%: tests/integration/it_%.c tests/integration/harness.c \
 	    $< tests/integration/harness.c -o $@ $(LDFLAGS) $(IT_LIBS) \
 	    -lcmocka -lpam -lcrypt -lpthread
 
+$(BUILD)/tests/pam_login: tests/integration/pam_login.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) $< -o $@ $(LDFLAGS) -lpam
+
 # Installs what the build and tests need, on Debian, when missing.
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
@@ -88,12 +92,12 @@ deps:
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
-integration: $(IT_BIN) $(CTL)
+integration: $(IT_BIN) $(CTL) $(BUILD)/tests/pam_login
 	@set -e; for t in $(IT_BIN); do echo "== $$t"; timeout 300 $$t; done
 	timeout 120 tests/integration/pamtester.sh $(MODULE)
 
 # The integration suite again under valgrind; leaks count as errors.
-valgrind: $(IT_BIN) $(CTL)
+valgrind: $(IT_BIN) $(CTL) $(BUILD)/tests/pam_login
 	@set -e; for t in $(IT_BIN); do echo "== valgrind $$t"; \
 	  PU_UNDER_VALGRIND=1 timeout 900 valgrind -q --error-exitcode=99 \
 	    --suppressions=tests/valgrind.supp --trace-children=no \
@@ -111,10 +115,11 @@ asan:
 	    IT_LIBS= IT_DEFS=-DIT_CONFDIR \
 	    build-asan/pam_unified.so build-asan/unifiedctl \
 	    build-asan/tests/it_socket build-asan/tests/it_redis \
+	    build-asan/tests/it_replay build-asan/tests/pam_login \
 	    $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)
 	@set -e; for t in $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%); do \
 	  ASAN_OPTIONS=detect_leaks=1 $$t >/dev/null; done; echo "asan: unit tests clean"
-	@set -e; for t in it_socket it_redis; do echo "== asan $$t"; \
+	@set -e; for t in it_socket it_redis it_replay; do echo "== asan $$t"; \
 	  ASAN_OPTIONS=detect_leaks=1 PU_BUILD=build-asan \
 	  PU_MODULE=$(CURDIR)/build-asan/pam_unified.so \
 	  timeout 300 build-asan/tests/$$t; done
