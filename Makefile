@@ -42,7 +42,7 @@ DEB_PKGS := build-essential pkg-config libpam0g-dev libconfig-dev \
             valgrind python3 procps
 
 .PHONY: all check unit integration valgrind asan demo install uninstall \
-        clean deps print-pamdir
+        clean deps print-pamdir bench-replay
 all: $(MODULE) $(CTL)
 
 $(CTL): src/cli/unifiedctl.c $(ARCHIVE)
@@ -76,6 +76,14 @@ $(BUILD)/tests/it_%: tests/integration/it_%.c tests/integration/harness.c \
 $(BUILD)/tests/pam_login: tests/integration/pam_login.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) $< -o $@ $(LDFLAGS) -lpam
+
+$(BUILD)/bench/replay_cost: bench/replay_cost.c $(ARCHIVE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Isrc $< -o $@ $(ARCHIVE) $(LDFLAGS) $(LIBS)
+
+# The replay check's cost per login, window 1 vs 1000, both stores.
+bench-replay: $(MODULE) $(BUILD)/bench/replay_cost
+	bench/replay_cost.sh $(BUILD)
 
 # Installs what the build and tests need, on Debian, when missing.
 deps:

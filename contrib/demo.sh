@@ -22,6 +22,16 @@ for g in auth account password session; do
 echo "auth required $MODULE $D/sock" >"$D/pam.d/demo-redirector"
 for g in auth account password session; do
 	echo "$g required $MODULE backend=redis redis=unix:$D/redis.sock deny=3 unlock_time=60"; done >"$D/pam.d/demo-redis"
+RP="backend=replay window=2 remember=3 key_file=$D/replay.key store=file dir=$D/replay"
+cat >"$D/pam.d/demo-replay" <<SVC
+auth     requisite $MODULE $RP
+auth     required  $MODULE backend=redis redis=unix:$D/redis.sock
+account  required  $MODULE backend=redis redis=unix:$D/redis.sock
+session  required  $MODULE $RP
+session  required  $MODULE backend=redis redis=unix:$D/redis.sock
+password requisite $MODULE $RP
+password required  $MODULE backend=redis redis=unix:$D/redis.sock use_authtok
+SVC
 
 "$PY" "$HERE/contrib/pam_unified_server.py" --socket "$D/sock" --users "$D/users" &
 SRV=$!
@@ -71,3 +81,14 @@ echo '$ unifiedctl faillock show carol; unifiedctl faillock reset carol'
 step "redis: after the reset" demo-redis carol authenticate 'correct horse 9'
 echo '$ unifiedctl user show carol'
 "$CTL" "redis=unix:$D/redis.sock" user show carol | sed 's/^/  /'
+
+echo
+echo "---- replay backend in front of the redis backend (window=2, remember=3)"
+echo '$ unifiedctl key_file=... dir=... init'
+"$CTL" "key_file=$D/replay.key" "dir=$D/replay" init | sed 's/^/  /'
+step "replay: login with carol's password" demo-replay carol "authenticate open_session" 'correct horse 9'
+step "replay: the same password again -> refused (a replayed password)" demo-replay carol "authenticate open_session" 'correct horse 9'
+step "replay: change the password (recorded in the history)" demo-replay carol chauthtok 'battery staple 7' 'battery staple 7'
+step "replay: change it back to the last one -> refused (remember=3)" demo-replay carol chauthtok 'battery staple 7' 'battery staple 7'
+echo '$ unifiedctl history show carol     (counts and times, never secrets)'
+"$CTL" "key_file=$D/replay.key" "dir=$D/replay" history show carol | sed 's/^/  /'

@@ -1,0 +1,143 @@
+/*
+ * replay_cost: the cost of the replay check per login, window=1 vs
+ * window=1000, store=file and store=redis, through the real libpam
+ * (pam_start_confdir on a private directory).  The user's history is
+ * prefilled with 1000 entries first, so window=1000 compares against all.
+ *
+ *   build/bench/replay_cost DIR REDIS_SOCK MODULE
+ */
+#define _GNU_SOURCE
+#include <security/pam_appl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/replay.h"
+
+static int conv(int n, const struct pam_message **msg,
+		struct pam_response **resp, void *data)
+{
+	struct pam_response *r = calloc((size_t)n, sizeof(*r));
+
+	for (int i = 0; i < n; i++)
+		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF)
+			r[i].resp = strdup(data);
+	*resp = r;
+	return PAM_SUCCESS;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	static const char key[] = "0123456789abcdef0123456789abcdef0123456789abcdef";
+	const char *dir = argv[1], *rsock = argv[2], *module = argv[3];
+	char svcdir[512], path[600];
+	const int n = 400;
+
+	if (argc != 4)
+		return 2;
+	snprintf(svcdir, sizeof(svcdir), "%s/pam.d", dir);
+	for (int st = 0; st < 2; st++) {
+		for (int w = 0; w < 3; w++) {
+			long window = w == 0 ? 0 : w == 1 ? 1 : 1000;
+			char svc[32], user[32], storeopt[600];
+			double *lat = calloc(n, sizeof(double));
+			FILE *fp;
+
+			snprintf(svc, sizeof(svc), "b%d%ld", st, window);
+			snprintf(user, sizeof(user), "bench%d", st);
+			snprintf(storeopt, sizeof(storeopt), st == 0 ?
+				 "store=file dir=%s/store" : "store=redis redis=unix:%s",
+				 st == 0 ? dir : rsock);
+			snprintf(path, sizeof(path), "%s/%s", svcdir, svc);
+			fp = fopen(path, "w");
+			/* window=0 is the module line doing nothing: the floor */
+			fprintf(fp, "auth requisite %s backend=replay window=%ld "
+				"commit=auth key_file=%s/key %s\n"
+				"auth required pam_permit.so\n", module,
+				window ? window : 0, dir, storeopt);
+			fclose(fp);
+			if (window == 1000) {
+				/* prefill 1000 entries through the store itself */
+				struct pu_options o;
+				struct pu_err err;
+				struct pu_replay_ctx x;
+				struct pu_redis *r = NULL;
+				struct pu_deadline dl;
+				char args[700];
+				const char *av[] = { "backend=replay", args, "window=1000",
+						     "commit=auth" };
+
+				snprintf(args, sizeof(args), "%s", storeopt);
+				if (st == 1) {
+					/* "store=redis redis=unix:..." is two options */
+					char *sp = strchr(args, ' ');
+					*sp = '\0';
+					av[0] = sp + 1;
+				}
+				av[1] = args;
+				pu_options_build(&o, 4, av, NULL, &err);
+				o.backend = PU_BACKEND_REPLAY;
+				pu_deadline_start(&dl, 60000);
+				if (st == 1)
+					pu_redis_connect(&o, &dl, &r, &err);
+				memset(&x, 0, sizeof(x));
+				x.o = &o;
+				x.key = (const unsigned char *)key;
+				x.keylen = strlen(key);
+				x.redis = r;
+				x.dl = &dl;
+				for (int i = 0; i < 1000; i++) {
+					unsigned char mac[PU_MAC_LEN];
+					char pw[32];
+					bool rep;
+
+					snprintf(pw, sizeof(pw), "old-%d", i);
+					pu_replay_mac(&x, user, pw, mac);
+					pu_replay_login(&x, user, mac, time(NULL), &rep, &err);
+				}
+				pu_redis_free(r);
+			}
+			for (int i = 0; i < n; i++) {
+				struct pam_conv pc = { conv, NULL };
+				pam_handle_t *ph;
+				char pw[48];
+				double t0;
+				int rv;
+
+				snprintf(pw, sizeof(pw), "new-%ld-%d", window, i);
+				pc.appdata_ptr = pw;
+				t0 = now();
+				pam_start_confdir(svc, user, &pc, svcdir, &ph);
+				rv = pam_authenticate(ph, 0);
+				pam_end(ph, rv);
+				lat[i] = now() - t0;
+				if (rv != PAM_SUCCESS) {
+					fprintf(stderr, "login failed: %d\n", rv);
+					return 1;
+				}
+			}
+			qsort(lat, n, sizeof(double), cmp);
+			printf("store=%-5s window=%-4ld p50 %7.1f us  p99 %7.1f us\n",
+			       st == 0 ? "file" : "redis", window, lat[n / 2] * 1e6,
+			       lat[n * 99 / 100] * 1e6);
+			free(lat);
+		}
+	}
+	return 0;
+}
