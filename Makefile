@@ -9,6 +9,10 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 PAMDIR   ?= $(or $(wildcard /lib/$(MULTIARCH)/security),$(wildcard /usr/lib/$(MULTIARCH)/security),/usr/lib/$(MULTIARCH)/security)
 SBINDIR  ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
+MANDIR   ?= $(PREFIX)/share/man
+UNITDIR  ?= /lib/systemd/system
+PAMCONFIGDIR ?= $(PREFIX)/share/pam-configs
+VERSION  := $(shell sed -n 's/.*PU_VERSION "\(.*\)"/\1/p' src/common/version.h)
 
 BUILD    := build
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -39,11 +43,26 @@ IT_BIN   := $(BUILD)/tests/it_socket $(BUILD)/tests/it_redis $(BUILD)/tests/it_r
 DEB_PKGS := build-essential pkg-config libpam0g-dev libconfig-dev \
             libcmocka-dev libpam-wrapper libpamtest0-dev pamtester \
             libhiredis-dev libcrypt-dev libssl-dev redis-server redis-sentinel \
-            valgrind python3 procps
+            valgrind python3 procps scdoc man-db groff-base
 
 .PHONY: all check unit integration valgrind asan demo install uninstall \
-        clean deps print-pamdir bench-replay
-all: $(MODULE) $(CTL)
+        clean deps print-pamdir bench-replay man man-check deb deb-check
+all: $(MODULE) $(CTL) man
+
+MAN_SRC  := $(wildcard man/*.scd)
+MAN_OUT  := $(MAN_SRC:man/%.scd=$(BUILD)/man/%)
+man: $(MAN_OUT)
+$(BUILD)/man/%: man/%.scd
+	@mkdir -p $(dir $@)
+	scdoc < $< > $@
+
+# man pages render without a warning (groff and man-db's own check)
+man-check: $(MAN_OUT)
+	@set -e; for m in $(MAN_OUT); do \
+	  out=$$(LC_ALL=C.UTF-8 groff -ww -man -Tutf8 -z $$m 2>&1; \
+	         LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l $$m 2>&1 >/dev/null); \
+	  if [ -n "$$out" ]; then echo "FAIL $$m: $$out"; exit 1; fi; \
+	  echo "ok   $$m renders without warnings"; done
 
 $(CTL): src/cli/unifiedctl.c $(ARCHIVE)
 	@mkdir -p $(dir $@)
@@ -135,6 +154,7 @@ asan:
 check: deps all
 	$(MAKE) unit
 	tests/symbols.sh $(MODULE)
+	$(MAKE) man-check
 	$(MAKE) integration
 	$(MAKE) valgrind
 	$(MAKE) asan
@@ -143,11 +163,20 @@ check: deps all
 demo: deps all
 	timeout 120 ./contrib/demo.sh $(MODULE)
 
-install: $(MODULE) $(CTL)
-	install -d $(DESTDIR)$(SBINDIR)
-	install -m 0755 $(CTL) $(DESTDIR)$(SBINDIR)/unifiedctl
+install: $(MODULE) $(CTL) $(MAN_OUT)
 	install -d $(DESTDIR)$(PAMDIR)
 	install -m 0644 $(MODULE) $(DESTDIR)$(PAMDIR)/pam_unified.so
+	install -d $(DESTDIR)$(SBINDIR)
+	install -m 0755 $(CTL) $(DESTDIR)$(SBINDIR)/unifiedctl
+	install -m 0755 contrib/pam_unified_server.py $(DESTDIR)$(SBINDIR)/pam-unified-server
+	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(BUILD)/man/pam_unified.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(BUILD)/man/pam_unified.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(BUILD)/man/unifiedctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(UNITDIR)
+	install -m 0644 contrib/systemd/pam-unified-server.service $(DESTDIR)$(UNITDIR)/
+	install -d $(DESTDIR)$(PAMCONFIGDIR)
+	install -m 0644 contrib/pam-configs/unified $(DESTDIR)$(PAMCONFIGDIR)/unified
 	install -d $(DESTDIR)$(SYSCONFDIR)/security
 	@if [ ! -e $(DESTDIR)$(SYSCONFDIR)/security/pam_unified.conf ]; then \
 	  install -m 0644 conf/pam_unified.conf $(DESTDIR)$(SYSCONFDIR)/security/pam_unified.conf; \
@@ -157,7 +186,23 @@ print-pamdir:
 	@echo $(PAMDIR)
 
 uninstall:
-	rm -f $(DESTDIR)$(PAMDIR)/pam_unified.so $(DESTDIR)$(SBINDIR)/unifiedctl
+	rm -f $(DESTDIR)$(PAMDIR)/pam_unified.so $(DESTDIR)$(SBINDIR)/unifiedctl \
+	    $(DESTDIR)$(SBINDIR)/pam-unified-server \
+	    $(DESTDIR)$(MANDIR)/man5/pam_unified.conf.5 \
+	    $(DESTDIR)$(MANDIR)/man8/pam_unified.8 $(DESTDIR)$(MANDIR)/man8/unifiedctl.8 \
+	    $(DESTDIR)$(UNITDIR)/pam-unified-server.service \
+	    $(DESTDIR)$(PAMCONFIGDIR)/unified
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/security/pam_unified.conf (remove it by hand)"
+
+# A Debian package, built with debhelper from a copy of the tree.
+deb: 
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/libpam-unified-$(VERSION)
+	tar --exclude=./build --exclude=./build-asan --exclude=./.git -cf - . | \
+	    tar -x -C $(BUILD)/deb/libpam-unified-$(VERSION)
+	cd $(BUILD)/deb/libpam-unified-$(VERSION) && \
+	    dpkg-buildpackage -us -uc -b >../build.log 2>&1 || { tail -30 ../build.log; exit 1; }
+	cp $(BUILD)/deb/*.deb $(BUILD)/
+	@ls -1 $(BUILD)/*.deb
 
 clean:
 	rm -rf build build-asan

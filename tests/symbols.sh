@@ -10,6 +10,14 @@ if [ "$got" != "$want" ]; then
 fi
 echo "ok   exports exactly: $got"
 
+# no target but install writes outside the tree, and install only below
+# DESTDIR (a recipe spliced into the wrong target once installed into /)
+if make -n all man 2>/dev/null | grep -qE '(^|[;& ])install '; then
+	echo "FAIL a build target runs install"; exit 1; fi
+stray=$(make -n install DESTDIR=/SENTINEL | grep -E '^\s*install ' | grep -v '/SENTINEL' || true)
+if [ -n "$stray" ]; then echo "FAIL install writes outside DESTDIR: $stray"; exit 1; fi
+echo "ok   install writes only below DESTDIR; build targets install nothing"
+
 root=$(mktemp -d /tmp/pu-install.XXXXXX)
 trap 'rm -rf "$root"' EXIT
 make -s install DESTDIR="$root" >/dev/null
@@ -21,4 +29,4 @@ echo "# local edit" >>"$root/etc/security/pam_unified.conf"
 make -s install DESTDIR="$root" >/dev/null
 grep -q "# local edit" "$root/etc/security/pam_unified.conf" || { echo "FAIL config overwritten"; exit 1; }
 echo "ok   make install: $unix/pam_unified.so, config kept on reinstall"
-echo "symbols: 2 passed, 0 failed"
+echo "symbols: 3 passed, 0 failed"

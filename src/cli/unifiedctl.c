@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,9 @@
 #include "common/redis.h"
 #include "common/replay.h"
 #include "common/secret.h"
+#include "common/unixsock.h"
 #include "common/userstore.h"
+#include "common/version.h"
 
 #include <openssl/rand.h>
 #include <sys/stat.h>
@@ -39,10 +42,48 @@ struct ctl {
 	bool password_stdin;
 };
 
+static const struct {
+	const char *cmd;
+	const char *text;
+} helps[] = {
+	{ "check", "unifiedctl check [--config FILE] [--service NAME] [MODULE-ARGS ...]\n"
+	  "  Parses the config file and the arguments exactly as the module does,\n"
+	  "  checks key and secret files, and reaches every configured backend\n"
+	  "  (socket trust checks, Redis AUTH, Sentinel).  One line per check;\n"
+	  "  exit 0 only if every check passed.\n" },
+	{ "user", "unifiedctl [OPTIONS] user add|passwd USER [--password-stdin]\n"
+	  "unifiedctl [OPTIONS] user lock|unlock|del|show USER\n"
+	  "unifiedctl [OPTIONS] user expire USER [--at UNIXTIME]\n"
+	  "unifiedctl [OPTIONS] user list\n"
+	  "  Manage users in the Redis store (redis= or sentinel= options).\n" },
+	{ "faillock", "unifiedctl [OPTIONS] faillock show|reset USER\n"
+	  "  Show or clear USER's recent failures (the fleet-wide lockout).\n" },
+	{ "sessions", "unifiedctl [OPTIONS] sessions [USER]\n"
+	  "  Open sessions recorded by the redis backend.\n" },
+	{ "init", "unifiedctl [OPTIONS] init\n"
+	  "  Create the replay key (key_file=, root, 0600) and store directory\n"
+	  "  (dir=, 0700); an existing key is checked and kept.\n" },
+	{ "history", "unifiedctl [OPTIONS] history show|clear USER\n"
+	  "  Replay entries of USER: counts and times, never secrets.\n" },
+};
+
+static bool command_help(const char *cmd)
+{
+	for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++) {
+		if (strcmp(helps[i].cmd, cmd) == 0) {
+			fputs(helps[i].text, stdout);
+			return true;
+		}
+	}
+	return false;
+}
+
 static void usage(FILE *fp)
 {
 	fputs("usage: unifiedctl [--config FILE] [--service NAME] [KEY=VALUE ...] COMMAND\n"
+	      "       unifiedctl --version | --help | COMMAND --help\n"
 	      "\n"
+	      "  check [MODULE-ARGS...]               validate config, reach backends\n"
 	      "  user add USER [--password-stdin]     create USER with a password\n"
 	      "  user passwd USER [--password-stdin]  set USER's password\n"
 	      "  user lock USER | user unlock USER    disable / enable the account\n"
@@ -559,6 +600,140 @@ static int cmd_history(struct ctl *c, int argc, char **argv)
 	return rc;
 }
 
+/* ---- check: like sshd -t ---- */
+
+static int checks_failed;
+
+static void report(bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void report(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s ", ok ? "OK  " : "FAIL");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	if (!ok)
+		checks_failed++;
+}
+
+static void check_redis(const struct pu_options *o, const char *why)
+{
+	struct pu_deadline dl;
+	struct pu_redis *r = NULL;
+	struct pu_err err = { PU_OK, "" };
+
+	if (o->redis_password_file[0] != '\0') {
+		char *sec = NULL;
+		size_t len = 0;
+
+		if (pu_secret_read(o->redis_password_file, &sec, &len, &err) == PU_OK)
+			report(true, "redis password file %s: root-owned, private",
+			       o->redis_password_file);
+		else
+			report(false, "%s", err.msg);
+		pu_secret_free(sec);
+	}
+	pu_deadline_start(&dl, o->timeout_ms);
+	if (pu_redis_connect(o, &dl, &r, &err) == PU_OK) {
+		struct pu_redis_cmd cmd;
+		redisReply *rep = NULL;
+
+		pu_cmd_init(&cmd, "PING");
+		if (pu_redis_run(r, &dl, 1, &cmd, &rep, &err) == PU_OK &&
+		    rep->type == REDIS_REPLY_STATUS)
+			report(true, "redis (%s): connected to %s%s, PING answered",
+			       why, pu_redis_peer(r),
+			       o->sentinel[0] ? " (primary from sentinel)" : "");
+		else
+			report(false, "redis (%s): %s", why,
+			       rep && rep->str ? rep->str : err.msg);
+		if (rep)
+			freeReplyObject(rep);
+	} else {
+		report(false, "redis (%s): %s", why, err.msg);
+	}
+	pu_redis_free(r);
+}
+
+static int cmd_check(int nargs, const char **args, const char *service)
+{
+	struct pu_options o;
+	struct pu_err err = { PU_OK, "" };
+
+	if (pu_options_build(&o, nargs, args, service, &err) != PU_OK) {
+		report(false, "configuration: %s", err.msg);
+		return EXIT_FAIL;
+	}
+	report(true, "configuration: %s%s, backend=%s%s%s",
+	       o.config, o.config_explicit ? "" : " (default path)",
+	       pu_backend_name(o.backend), service ? ", service " : "",
+	       service ? service : "");
+	switch (o.backend) {
+	case PU_BACKEND_SOCKET: {
+		struct pu_deadline dl;
+		int fd = -1;
+
+		if (pu_unix_check_path(o.socket_path, (uid_t)o.peer_uid, &err) ==
+		    PU_OK)
+			report(true, "socket %s: a socket, trusted owner and directory",
+			       o.socket_path);
+		else
+			report(false, "%s", err.msg);
+		pu_deadline_start(&dl, o.timeout_ms);
+		if (pu_unix_connect(o.socket_path, (uid_t)o.peer_uid, &dl, &fd,
+				    &err) == PU_OK) {
+			report(true, "socket %s: connected, peer uid trusted (protocol %s)",
+			       o.socket_path,
+			       o.protocol == PU_PROTO_V1 ? "v1" : "redirector");
+			close(fd);
+		} else {
+			report(false, "%s", err.msg);
+		}
+		break;
+	}
+	case PU_BACKEND_REDIS:
+		check_redis(&o, "credentials");
+		break;
+	case PU_BACKEND_REPLAY: {
+		char *key = NULL;
+		size_t klen = 0;
+
+		if (pu_replay_key(o.key_file, &key, &klen, &err) == PU_OK)
+			report(true, "replay key %s: root-owned, private, %zu bytes",
+			       o.key_file, klen);
+		else
+			report(false, "%s", err.msg);
+		pu_secret_free(key);
+		if (o.window == 0 && o.remember == 0)
+			report(false, "replay: window=0 and remember=0: the line does nothing");
+		if (o.store == PU_STORE_REDIS) {
+			check_redis(&o, "replay store");
+		} else {
+			struct stat st;
+
+			if (stat(o.dir, &st) != 0)
+				report(false, "replay store %s: %s (run unifiedctl init)",
+				       o.dir, strerror(errno));
+			else if (!S_ISDIR(st.st_mode) || st.st_uid != 0 ||
+				 (st.st_mode & (S_IWGRP | S_IWOTH)))
+				report(false, "replay store %s: must be a root-owned "
+				       "directory not writable by group or others", o.dir);
+			else
+				report(true, "replay store %s: root-owned directory", o.dir);
+		}
+		break;
+	}
+	case PU_BACKEND_NONE:
+		break;
+	}
+	printf("%s: %d check(s) failed\n", checks_failed ? "FAIL" : "OK",
+	       checks_failed);
+	return checks_failed ? EXIT_FAIL : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct ctl c;
@@ -569,6 +744,47 @@ int main(int argc, char **argv)
 	int nopts = 0, i = 1, rc;
 
 	memset(&c, 0, sizeof(c));
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("unifiedctl (pam_unified) %s\n", PU_VERSION);
+		return 0;
+	}
+	for (int k = 1; k + 1 < argc; k++)
+		if (argv[k][0] != '-' && strchr(argv[k], '=') == NULL &&
+		    (strcmp(argv[k + 1], "--help") == 0 ||
+		     (k + 2 < argc && strcmp(argv[k + 2], "--help") == 0)))
+			return command_help(argv[k]) ? 0 : (usage(stderr), EXIT_USAGE);
+	/* check takes module arguments as the /etc/pam.d line would,
+	 * including a bare socket path, and no implied backend */
+	for (int k = 1; k < argc; k++) {
+		if (strcmp(argv[k], "check") == 0) {
+			const char *svc = NULL;
+			char cfg[PU_PATH_LEN + 8];
+
+			for (int j = 1; j < argc; j++) {
+				if (j == k)
+					continue;
+				if ((strcmp(argv[j], "--config") == 0 ||
+				     strcmp(argv[j], "--service") == 0) && j + 1 < argc) {
+					if (argv[j][2] == 'c') {
+						snprintf(cfg, sizeof(cfg), "config=%s",
+							 argv[j + 1]);
+						opts[nopts++] = cfg;
+					} else {
+						svc = argv[j + 1];
+					}
+					j++;
+				} else if (nopts < 60) {
+					opts[nopts++] = argv[j];
+				}
+			}
+			return cmd_check(nopts, opts, svc);
+		}
+		if (argv[k][0] != '-' && strchr(argv[k], '=') == NULL &&
+		    argv[k][0] != '/' &&
+		    (k == 1 || (strcmp(argv[k - 1], "--config") &&
+				strcmp(argv[k - 1], "--service"))))
+			break;
+	}
 	opts[nopts++] = "backend=redis";
 	/* replay commands build replay options (no redis needed for
 	 * store=file); the rest work on the redis store */

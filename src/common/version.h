@@ -1,0 +1,4 @@
+#ifndef PU_VERSION_H
+#define PU_VERSION_H
+#define PU_VERSION "0.4.0"
+#endif
