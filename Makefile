@@ -43,7 +43,8 @@ IT_BIN   := $(BUILD)/tests/it_socket $(BUILD)/tests/it_redis $(BUILD)/tests/it_r
 DEB_PKGS := build-essential pkg-config libpam0g-dev libconfig-dev \
             libcmocka-dev libpam-wrapper libpamtest0-dev pamtester \
             libhiredis-dev libcrypt-dev libssl-dev redis-server redis-sentinel \
-            valgrind python3 procps scdoc man-db groff-base
+            valgrind python3 procps scdoc man-db groff-base \
+            debhelper dpkg-dev fakeroot lintian
 
 .PHONY: all check unit integration valgrind asan demo install uninstall \
         clean deps print-pamdir bench-replay man man-check deb deb-check
@@ -122,6 +123,7 @@ unit: $(UNIT_BIN)
 integration: $(IT_BIN) $(CTL) $(BUILD)/tests/pam_login
 	@set -e; for t in $(IT_BIN); do echo "== $$t"; timeout 300 $$t; done
 	timeout 120 tests/integration/pamtester.sh $(MODULE)
+	timeout 120 tests/ctl_check.sh $(BUILD)
 
 # The integration suite again under valgrind; leaks count as errors.
 valgrind: $(IT_BIN) $(CTL) $(BUILD)/tests/pam_login
@@ -155,6 +157,7 @@ check: deps all
 	$(MAKE) unit
 	tests/symbols.sh $(MODULE)
 	$(MAKE) man-check
+	$(MAKE) deb-check
 	$(MAKE) integration
 	$(MAKE) valgrind
 	$(MAKE) asan
@@ -173,6 +176,7 @@ install: $(MODULE) $(CTL) $(MAN_OUT)
 	install -m 0644 $(BUILD)/man/pam_unified.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 $(BUILD)/man/pam_unified.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 $(BUILD)/man/unifiedctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(BUILD)/man/pam-unified-server.8 $(DESTDIR)$(MANDIR)/man8/
 	install -d $(DESTDIR)$(UNITDIR)
 	install -m 0644 contrib/systemd/pam-unified-server.service $(DESTDIR)$(UNITDIR)/
 	install -d $(DESTDIR)$(PAMCONFIGDIR)
@@ -190,6 +194,7 @@ uninstall:
 	    $(DESTDIR)$(SBINDIR)/pam-unified-server \
 	    $(DESTDIR)$(MANDIR)/man5/pam_unified.conf.5 \
 	    $(DESTDIR)$(MANDIR)/man8/pam_unified.8 $(DESTDIR)$(MANDIR)/man8/unifiedctl.8 \
+	    $(DESTDIR)$(MANDIR)/man8/pam-unified-server.8 \
 	    $(DESTDIR)$(UNITDIR)/pam-unified-server.service \
 	    $(DESTDIR)$(PAMCONFIGDIR)/unified
 	@echo "kept $(DESTDIR)$(SYSCONFDIR)/security/pam_unified.conf (remove it by hand)"
@@ -204,7 +209,10 @@ deb:
 	cp $(BUILD)/deb/*.deb $(BUILD)/
 	@ls -1 $(BUILD)/*.deb
 
+deb-check: deb
+	tests/deb.sh $(BUILD)/libpam-unified_$(VERSION)_$(shell dpkg --print-architecture).deb
+
 clean:
 	rm -rf build build-asan
 
--include $(shell find $(BUILD) build-asan -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) build-asan -path '*/deb' -prune -o -type f -name '*.d' -print 2>/dev/null)

@@ -1,0 +1,65 @@
+#!/bin/bash
+# unifiedctl check catches a broken config, a loose secret file and an
+# unreachable backend, and passes a good configuration of each backend.
+set -u
+B=$(realpath "${1:-build}")
+CTL="$B/unifiedctl"
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+T=$(mktemp -d /tmp/pu-check.XXXXXX); chmod 755 "$T"
+pass=0; fail=0
+cleanup() {
+	[ -n "${SRV:-}" ] && kill "$SRV" 2>/dev/null
+	redis-cli -s "$T/r.sock" shutdown nosave >/dev/null 2>&1
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+# expect STATUS "TEXT" ARGS...: exit status and one line of the report
+expect() {
+	local want=$1 text=$2; shift 2
+	local out rc
+	out=$(timeout 20 "$CTL" "$@" 2>&1); rc=$?
+	if [ "$rc" = "$want" ] && grep -qF -- "$text" <<<"$out"; then
+		pass=$((pass + 1)); echo "ok   check $* -> $rc: $text"
+	else
+		fail=$((fail + 1)); echo "FAIL check $*: rc=$rc want $want, \"$text\""
+		sed 's/^/     | /' <<<"$out"
+	fi
+}
+
+echo "alice plain:wonderland" >"$T/users"
+/usr/bin/python3 "$HERE/contrib/pam_unified_server.py" --socket "$T/sock" \
+	--users "$T/users" >/dev/null 2>&1 &
+SRV=$!
+redis-server --port 0 --unixsocket "$T/r.sock" --save '' --appendonly no \
+	--requirepass check-secret-123 --daemonize yes --dir "$T" --logfile "$T/r.log"
+for _ in $(seq 100); do [ -S "$T/sock" ] && [ -S "$T/r.sock" ] && break; sleep 0.05; done
+printf 'check-secret-123\n' >"$T/secret"; chmod 600 "$T/secret"
+printf 'check-secret-123\n' >"$T/loose"; chmod 644 "$T/loose"
+printf 'backend = "socket";\nsocket = "%s";\nprotocol = "v1";\n' "$T/sock" >"$T/good.conf"
+printf 'backend = "socket";\nprotocol = v1;\n' >"$T/broken.conf"
+chmod 644 "$T"/*.conf
+
+expect 0 "OK   socket $T/sock: connected, peer uid trusted (protocol v1)" check --config "$T/good.conf"
+expect 0 "OK: 0 check(s) failed" check --config "$T/good.conf" --service sshd
+expect 1 "FAIL configuration: $T/broken.conf:2" check --config "$T/broken.conf"
+expect 1 "FAIL configuration: argument bogus" check backend=socket socket=/x bogus=1
+expect 1 "FAIL socket $T/absent.sock" check backend=socket "socket=$T/absent.sock"
+expect 0 "OK   redis (credentials): connected to unix:$T/r.sock, PING answered" \
+	check backend=redis "redis=unix:$T/r.sock" "redis_password_file=$T/secret"
+expect 1 "must be owned by root with mode 0400 or 0600" \
+	check backend=redis "redis=unix:$T/r.sock" "redis_password_file=$T/loose"
+expect 1 "FAIL redis (credentials)" check backend=redis redis=tcp://127.0.0.1:1
+expect 1 "FAIL redis (credentials)" check backend=redis "redis=unix:$T/r.sock"
+expect 1 "run unifiedctl init" check backend=replay window=3 "key_file=$T/key" "dir=$T/store"
+"$CTL" "key_file=$T/key" "dir=$T/store" init >/dev/null
+expect 0 "OK   replay store $T/store: root-owned directory" \
+	check backend=replay window=3 "key_file=$T/key" "dir=$T/store"
+chmod 644 "$T/key"
+expect 1 "FAIL secret $T/key" check backend=replay window=3 "key_file=$T/key" "dir=$T/store"
+expect 0 "unifiedctl (pam_unified)" --version
+for c in check user faillock sessions init history; do
+	expect 0 "unifiedctl" "$c" --help
+done
+echo "unifiedctl check: $pass passed, $fail failed"
+[ "$fail" = 0 ]
