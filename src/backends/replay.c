@@ -52,12 +52,19 @@ static enum pu_status open_ctx(struct pu_call *c, struct pu_replay_ctx *x,
 	return st;
 }
 
-static enum pu_status mac_of(struct pu_call *c, const struct pu_replay_ctx *x,
-			     const char *pw, unsigned char mac[PU_MAC_LEN])
+/* the password of this call (PAM_AUTHTOK), the store, and the entry
+ * the password would have */
+static enum pu_status prepare(struct pu_call *c, struct pu_replay_ctx *x,
+			      char **key, unsigned char mac[PU_MAC_LEN])
 {
-	if (!pu_replay_mac(x, c->user, pw, mac))
-		return pu_fail(&c->err, PU_NOMEM, "HMAC-SHA256 failed");
-	return PU_OK;
+	const char *pw;
+	enum pu_status st = pu_get_password(c, PAM_AUTHTOK, NULL, &pw);
+
+	if (st == PU_OK)
+		st = open_ctx(c, x, key);
+	if (st == PU_OK && !pu_replay_mac(x, c->user, pw, mac))
+		st = pu_fail(&c->err, PU_NOMEM, "HMAC-SHA256 failed");
+	return st;
 }
 
 static enum pu_status replay_authenticate(struct pu_call *c)
@@ -65,17 +72,12 @@ static enum pu_status replay_authenticate(struct pu_call *c)
 	struct pu_replay_ctx x;
 	unsigned char mac[PU_MAC_LEN];
 	char *key = NULL;
-	const char *pw;
 	bool replayed = false;
 	enum pu_status st;
 
 	if (c->opts->window == 0)
 		return PU_IGNORE;
-	st = pu_get_password(c, PAM_AUTHTOK, NULL, &pw);
-	if (st == PU_OK)
-		st = open_ctx(c, &x, &key);
-	if (st == PU_OK)
-		st = mac_of(c, &x, pw, mac);
+	st = prepare(c, &x, &key, mac);
 	if (st == PU_OK)
 		st = pu_replay_login(&x, c->user, mac, (long long)time(NULL),
 				     &replayed, &c->err);
@@ -118,7 +120,6 @@ static enum pu_status replay_chauthtok(struct pu_call *c)
 	struct pu_replay_ctx x;
 	unsigned char mac[PU_MAC_LEN];
 	char *key = NULL;
-	const char *pw;
 	bool used = false;
 	enum pu_status st;
 
@@ -128,11 +129,7 @@ static enum pu_status replay_chauthtok(struct pu_call *c)
 		return PU_OK; /* nothing to check before the new password */
 	if (!(c->flags & PAM_UPDATE_AUTHTOK))
 		return pu_fail(&c->err, PU_CONFIG, "chauthtok without a phase");
-	st = pu_get_password(c, PAM_AUTHTOK, NULL, &pw);
-	if (st == PU_OK)
-		st = open_ctx(c, &x, &key);
-	if (st == PU_OK)
-		st = mac_of(c, &x, pw, mac);
+	st = prepare(c, &x, &key, mac);
 	if (st == PU_OK)
 		st = pu_replay_pwhist(&x, c->user, mac, (long long)time(NULL), true,
 				      &used, &c->err);

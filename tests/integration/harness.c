@@ -51,6 +51,27 @@ static void die(const char *what)
 	abort();
 }
 
+const char *it_path(const char *name)
+{
+	static char buf[8][PATH_MAX];
+	static int i;
+
+	i = (i + 1) % 8;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", base_dir, name);
+	return buf[i];
+}
+
+void it_write_file(const char *path, mode_t mode, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	if (fp == NULL)
+		die(path);
+	fputs(text, fp);
+	fclose(fp);
+	chmod(path, mode);
+}
+
 static pthread_t log_thread;
 static void *log_reader(void *arg);
 

@@ -5,6 +5,7 @@
 
 #include <libpamtest.h>
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #define IT_MAX_ANSWERS 8
@@ -24,6 +25,9 @@ void it_cleanup(void);
 const char *it_dir(void);     /* private 0700 directory */
 const char *it_module(void);  /* absolute path of pam_unified.so */
 const char *it_python(void);
+/* it_dir()/name, from a small ring of buffers (valid for a few calls) */
+const char *it_path(const char *name);
+void it_write_file(const char *path, mode_t mode, const char *text);
 
 /* Writes a service file; "%M" in text is replaced by the module path. */
 void it_service(const char *name, const char *text);

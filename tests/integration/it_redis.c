@@ -29,26 +29,6 @@ static char ctl_path[PATH_MAX];
 
 #define AUTH_PASS "correct-horse-battery-staple"
 
-static const char *path_in(const char *name)
-{
-	static char buf[8][PATH_MAX];
-	static int i;
-
-	i = (i + 1) % 8;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", it_dir(), name);
-	return buf[i];
-}
-
-static void write_file(const char *path, mode_t mode, const char *text)
-{
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
-	chmod(path, mode);
-}
-
 /* redis-cli against a unix socket, argv form (hashes hold '$') */
 static char cli_out[65536];
 
@@ -166,9 +146,9 @@ static int group_setup(void **state)
 	it_init();
 	snprintf(ctl_path, sizeof(ctl_path), "%s/unifiedctl",
 		 getenv("PU_BUILD") ? getenv("PU_BUILD") : "build");
-	snprintf(sock, sizeof(sock), "%s", path_in("redis.sock"));
-	snprintf(sock_hang, sizeof(sock_hang), "%s", path_in("hang.sock"));
-	snprintf(sock_auth, sizeof(sock_auth), "%s", path_in("auth.sock"));
+	snprintf(sock, sizeof(sock), "%s", it_path("redis.sock"));
+	snprintf(sock_hang, sizeof(sock_hang), "%s", it_path("hang.sock"));
+	snprintf(sock_auth, sizeof(sock_auth), "%s", it_path("auth.sock"));
 	port_p1 = 21000 + (int)(getpid() % 3000) * 3;
 	port_p2 = port_p1 + 1;
 	port_s = port_p1 + 2;
@@ -183,38 +163,38 @@ static int group_setup(void **state)
 	svc("r-bcrypt", "backend=redis redis=unix:%s hash=bcrypt", sock);
 	svc("r-prefix", "backend=redis redis=unix:%s prefix=other:", sock);
 	svc("r-db", "backend=redis redis=unix:%s redis_db=5", sock);
-	svc("r-list", "backend=redis redis=unix:%s,unix:%s", path_in("absent.sock"),
+	svc("r-list", "backend=redis redis=unix:%s,unix:%s", it_path("absent.sock"),
 	    sock);
-	svc("r-absent", "backend=redis redis=unix:%s", path_in("absent.sock"));
+	svc("r-absent", "backend=redis redis=unix:%s", it_path("absent.sock"));
 	svc("r-refused", "backend=redis redis=tcp://127.0.0.1:1");
 	svc("r-hang", "backend=redis redis=unix:%s timeout=500", sock_hang);
 	svc("r-auth-ok", "backend=redis redis=unix:%s redis_password_file=%s",
-	    sock_auth, path_in("good.secret"));
+	    sock_auth, it_path("good.secret"));
 	svc("r-auth-bad", "backend=redis redis=unix:%s redis_password_file=%s",
-	    sock_auth, path_in("bad.secret"));
+	    sock_auth, it_path("bad.secret"));
 	svc("r-auth-loose", "backend=redis redis=unix:%s redis_password_file=%s",
-	    sock_auth, path_in("loose.secret"));
+	    sock_auth, it_path("loose.secret"));
 	svc("r-auth-none", "backend=redis redis=unix:%s", sock_auth);
 	svc("r-acl", "backend=redis redis=unix:%s redis_user=pamacl "
-	    "redis_password_file=%s", sock_auth, path_in("acl.secret"));
+	    "redis_password_file=%s", sock_auth, it_path("acl.secret"));
 	svc("r-hmac", "backend=redis redis=unix:%s redis_auth=hmac "
-	    "redis_password_file=%s", path_in("quarkdb.sock"),
-	    path_in("hmac.secret"));
+	    "redis_password_file=%s", it_path("quarkdb.sock"),
+	    it_path("hmac.secret"));
 	svc("r-hmac-bad", "backend=redis redis=unix:%s redis_auth=hmac "
-	    "redis_password_file=%s", path_in("quarkdb.sock"),
-	    path_in("hmac-bad.secret"));
+	    "redis_password_file=%s", it_path("quarkdb.sock"),
+	    it_path("hmac-bad.secret"));
 	svc("r-hmac-short", "backend=redis redis=unix:%s redis_auth=hmac "
-	    "redis_password_file=%s", path_in("quarkdb.sock"),
-	    path_in("hmac-short.secret"));
+	    "redis_password_file=%s", it_path("quarkdb.sock"),
+	    it_path("hmac-short.secret"));
 	svc("r-hmac-plain", "backend=redis redis=unix:%s redis_password_file=%s",
-	    path_in("quarkdb.sock"), path_in("hmac.secret"));
+	    it_path("quarkdb.sock"), it_path("hmac.secret"));
 	svc("r-sentinel", "backend=redis sentinel=127.0.0.1:%d "
 	    "sentinel_master=pumaster timeout=1500", port_s);
 
-	write_file(path_in("good.secret"), 0600, AUTH_PASS "\r\n  \n");
-	write_file(path_in("bad.secret"), 0400, "not-the-password\n");
-	write_file(path_in("loose.secret"), 0644, AUTH_PASS "\n");
-	write_file(path_in("acl.secret"), 0600, "acl-user-secret\n");
+	it_write_file(it_path("good.secret"), 0600, AUTH_PASS "\r\n  \n");
+	it_write_file(it_path("bad.secret"), 0400, "not-the-password\n");
+	it_write_file(it_path("loose.secret"), 0644, AUTH_PASS "\n");
+	it_write_file(it_path("acl.secret"), 0600, "acl-user-secret\n");
 
 	srv = start_redis(sock, NULL, NULL);
 	srv_hang = start_redis(sock_hang, NULL, NULL);
@@ -756,12 +736,12 @@ static void redis_auth(void **state)
 	assert_int_equal(auth("r-auth-loose", "alice", "wonderland"),
 			 PAM_SERVICE_ERR);
 	assert_true(it_log_has("mode 0400 or 0600"));
-	chmod(path_in("good.secret"), 0640);
+	chmod(it_path("good.secret"), 0640);
 	assert_int_equal(auth("r-auth-ok", "alice", "wonderland"), PAM_SERVICE_ERR);
-	chmod(path_in("good.secret"), 0600);
-	write_file(path_in("good.secret"), 0600, "\n \r\n");
+	chmod(it_path("good.secret"), 0600);
+	it_write_file(it_path("good.secret"), 0600, "\n \r\n");
 	assert_int_equal(auth("r-auth-ok", "alice", "wonderland"), PAM_SERVICE_ERR);
-	write_file(path_in("good.secret"), 0600, AUTH_PASS);
+	it_write_file(it_path("good.secret"), 0600, AUTH_PASS);
 	assert_int_equal(auth("r-auth-ok", "alice", "wonderland"), PAM_SUCCESS);
 }
 
@@ -769,18 +749,18 @@ static void redis_auth(void **state)
  * the real redis-server (QuarkDB is not packaged) */
 static void redis_auth_hmac(void **state)
 {
-	const char *qsock = path_in("quarkdb.sock");
+	const char *qsock = it_path("quarkdb.sock");
 	char *argv[] = { (char *)it_python(), "tests/fault/quarkdb_proxy.py",
 			 "--listen", (char *)qsock, "--upstream", sock,
-			 "--secret-file", (char *)path_in("hmac.secret"), NULL };
+			 "--secret-file", (char *)it_path("hmac.secret"), NULL };
 	pid_t proxy;
 
 	(void)state;
-	write_file(path_in("hmac.secret"), 0600,
+	it_write_file(it_path("hmac.secret"), 0600,
 		   "0123456789abcdef0123456789abcdef-quarkdb\n");
-	write_file(path_in("hmac-bad.secret"), 0600,
+	it_write_file(it_path("hmac-bad.secret"), 0600,
 		   "fedcba9876543210fedcba9876543210-wrong\n");
-	write_file(path_in("hmac-short.secret"), 0600, "too-short\n");
+	it_write_file(it_path("hmac-short.secret"), 0600, "too-short\n");
 	proxy = it_spawn(argv, qsock, 0);
 	mkuser("qdb", "quarkpass1");
 	assert_int_equal(auth("r-hmac", "qdb", "quarkpass1"), PAM_SUCCESS);
@@ -835,14 +815,14 @@ static void sentinel_failover(void **state)
 		usleep(200000);
 		replica = it_spawn(a2, NULL, 0);
 	}
-	cfgpath = (char *)path_in("sentinel.conf");
+	cfgpath = (char *)it_path("sentinel.conf");
 	snprintf(conf, sizeof(conf),
 		 "port %d\nbind 127.0.0.1\ndir %s\n"
 		 "sentinel monitor pumaster 127.0.0.1 %d 1\n"
 		 "sentinel down-after-milliseconds pumaster 500\n"
 		 "sentinel failover-timeout pumaster 3000\n", port_s, it_dir(),
 		 port_p1);
-	write_file(cfgpath, 0644, conf);
+	it_write_file(cfgpath, 0644, conf);
 	{
 		char *a3[] = { "redis-sentinel", cfgpath, NULL };
 

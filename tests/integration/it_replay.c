@@ -25,26 +25,6 @@ static char sock[PATH_MAX], key[PATH_MAX], store[PATH_MAX];
 static pid_t srv;
 static const char *const stores[2] = { "f", "r" };
 
-static const char *path_in(const char *name)
-{
-	static char buf[8][PATH_MAX];
-	static int i;
-
-	i = (i + 1) % 8;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", it_dir(), name);
-	return buf[i];
-}
-
-static void write_file(const char *path, mode_t mode, const char *text)
-{
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
-	chmod(path, mode);
-}
-
 /* "f" or "r" + name: the same stack over the file or the redis store */
 static void stack(const char *name, const char *opts, const char *extra)
 {
@@ -76,11 +56,11 @@ static int group_setup(void **state)
 
 	(void)state;
 	it_init();
-	snprintf(sock, sizeof(sock), "%s", path_in("redis.sock"));
-	snprintf(key, sizeof(key), "%s", path_in("replay.key"));
-	snprintf(store, sizeof(store), "%s", path_in("store"));
+	snprintf(sock, sizeof(sock), "%s", it_path("redis.sock"));
+	snprintf(key, sizeof(key), "%s", it_path("replay.key"));
+	snprintf(store, sizeof(store), "%s", it_path("store"));
 	assert_int_equal(mkdir(store, 0700), 0);
-	write_file(key, 0600, "6f1d0c3b5a7e9f2b4d6c8a0e1f3b5d7c9e0a2c4e6f8b0d2f4a6c8e0b2d4f6a8c\n");
+	it_write_file(key, 0600, "6f1d0c3b5a7e9f2b4d6c8a0e1f3b5d7c9e0a2c4e6f8b0d2f4a6c8e0b2d4f6a8c\n");
 
 	stack("w2", "window=2", NULL);
 	stack("w100", "window=100", NULL);
@@ -91,13 +71,13 @@ static int group_setup(void **state)
 	{
 		char t[4096];
 
-		snprintf(t, sizeof(t), "window=2 key_file=%s", path_in("loose.key"));
+		snprintf(t, sizeof(t), "window=2 key_file=%s", it_path("loose.key"));
 		stack("looskey", t, NULL);
-		snprintf(t, sizeof(t), "window=2 key_file=%s", path_in("short.key"));
+		snprintf(t, sizeof(t), "window=2 key_file=%s", it_path("short.key"));
 		stack("shortkey", t, NULL);
-		snprintf(t, sizeof(t), "window=2 key_file=%s", path_in("none.key"));
+		snprintf(t, sizeof(t), "window=2 key_file=%s", it_path("none.key"));
 		stack("nokey", t, NULL);
-		snprintf(t, sizeof(t), "window=2 key_file=%s", path_in("other.key"));
+		snprintf(t, sizeof(t), "window=2 key_file=%s", it_path("other.key"));
 		stack("otherkey", t, NULL);
 	}
 	/* replay in front of the redis credential backend, and behind it */
@@ -114,10 +94,10 @@ static int group_setup(void **state)
 		 sock, key, sock, key, sock);
 	it_service("behind", extra);
 
-	write_file(path_in("loose.key"), 0644,
+	it_write_file(it_path("loose.key"), 0644,
 		   "6f1d0c3b5a7e9f2b4d6c8a0e1f3b5d7c9e0a2c4e6f8b0d2f4a6c8e0b2d4f6a8c\n");
-	write_file(path_in("short.key"), 0600, "too-short-a-key\n");
-	write_file(path_in("other.key"), 0600,
+	it_write_file(it_path("short.key"), 0600, "too-short-a-key\n");
+	it_write_file(it_path("other.key"), 0600,
 		   "00000000000000000000000000000000000000000000000000000000000000ff\n");
 	{
 		char *argv[] = { "redis-server", "--port", "0", "--unixsocket", sock,

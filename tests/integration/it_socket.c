@@ -30,26 +30,6 @@
 static char ref_sock[PATH_MAX], ref_log[PATH_MAX], users_file[PATH_MAX];
 static pid_t ref_pid;
 
-static const char *path_in(const char *name)
-{
-	static char buf[4][PATH_MAX];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", it_dir(), name);
-	return buf[i];
-}
-
-static void write_file(const char *path, mode_t mode, const char *text)
-{
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
-	chmod(path, mode);
-}
-
 static pid_t start_ref(const char *sock, uid_t uid)
 {
 	char *argv[] = { (char *)it_python(), "contrib/pam_unified_server.py",
@@ -105,51 +85,51 @@ static void define_services(void)
 	char args[2048], name[64];
 
 	snprintf(args, sizeof(args), "backend=socket protocol=v1 socket=%s",
-		 path_in("absent.sock"));
+		 it_path("absent.sock"));
 	service_all("f-absent", args);
-	snprintf(args, sizeof(args), "%s", path_in("absent.sock"));
+	snprintf(args, sizeof(args), "%s", it_path("absent.sock"));
 	service_all("f-absent-r", args);
 	snprintf(args, sizeof(args), "backend=socket protocol=v1 socket=%s",
-		 path_in("dead.sock"));
+		 it_path("dead.sock"));
 	service_all("f-refused", args);
 	snprintf(args, sizeof(args),
 		 "backend=socket protocol=v1 timeout=500 socket=%s",
-		 path_in("hang.sock"));
+		 it_path("hang.sock"));
 	service_all("f-hang", args);
-	snprintf(args, sizeof(args), "timeout=500 %s", path_in("hang.sock"));
+	snprintf(args, sizeof(args), "timeout=500 %s", it_path("hang.sock"));
 	service_all("f-hang-r", args);
 	snprintf(args, sizeof(args),
 		 "backend=socket protocol=v1 timeout=500 socket=%s",
-		 path_in("noaccept.sock"));
+		 it_path("noaccept.sock"));
 	service_all("f-noaccept", args);
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		char sock[64];
 
 		snprintf(sock, sizeof(sock), "%s.sock", modes[i]);
 		snprintf(args, sizeof(args),
-			 "backend=socket protocol=v1 socket=%s", path_in(sock));
+			 "backend=socket protocol=v1 socket=%s", it_path(sock));
 		snprintf(name, sizeof(name), "f-%s", modes[i]);
 		service_all(name, args);
-		snprintf(args, sizeof(args), "%s", path_in(sock));
+		snprintf(args, sizeof(args), "%s", it_path(sock));
 		snprintf(name, sizeof(name), "f-%s-r", modes[i]);
 		service_all(name, args);
 	}
 	snprintf(args, sizeof(args), "backend=socket protocol=v1 socket=%s",
-		 path_in("owner.sock"));
+		 it_path("owner.sock"));
 	service_all("t-owner", args);
 	snprintf(args, sizeof(args),
 		 "backend=socket protocol=v1 peer_uid=12345 socket=%s",
-		 path_in("owner.sock"));
+		 it_path("owner.sock"));
 	service_all("t-owner-ok", args);
 	snprintf(args, sizeof(args), "backend=socket protocol=v1 socket=%s",
-		 path_in("ww/s.sock"));
+		 it_path("ww/s.sock"));
 	service_all("t-dir", args);
 	snprintf(args, sizeof(args), "backend=socket protocol=v1 socket=%s",
-		 path_in("nobody/s.sock"));
+		 it_path("nobody/s.sock"));
 	service_all("t-peer", args);
 	snprintf(args, sizeof(args),
 		 "backend=socket protocol=v1 peer_uid=65534 socket=%s",
-		 path_in("nobody/s.sock"));
+		 it_path("nobody/s.sock"));
 	service_all("t-peer-ok", args);
 
 	snprintf(args, sizeof(args), "backend=socket socket=%s bogus=1", ref_sock);
@@ -160,18 +140,18 @@ static void define_services(void)
 	service_all("o-nobackend", "debug");
 	service_all("o-relative", "backend=socket socket=relative.sock");
 	snprintf(args, sizeof(args), "%s config=%s", ref_sock,
-		 path_in("missing.conf"));
+		 it_path("missing.conf"));
 	service_all("o-missing-conf", args);
 
-	snprintf(args, sizeof(args), "config=%s", path_in("good.conf"));
+	snprintf(args, sizeof(args), "config=%s", it_path("good.conf"));
 	service_all("c-good", args);
 	service_all("c-quiet", args);
 	snprintf(args, sizeof(args), "config=%s protocol=redirector",
-		 path_in("good.conf"));
+		 it_path("good.conf"));
 	service_expect("c-argv-wins", "ignore", args);
-	snprintf(args, sizeof(args), "config=%s", path_in("bad.conf"));
+	snprintf(args, sizeof(args), "config=%s", it_path("bad.conf"));
 	service_all("c-bad", args);
-	snprintf(args, sizeof(args), "config=%s", path_in("loose.conf"));
+	snprintf(args, sizeof(args), "config=%s", it_path("loose.conf"));
 	service_all("c-loose", args);
 }
 
@@ -181,8 +161,8 @@ static int group_setup(void **state)
 
 	(void)state;
 	it_init();
-	snprintf(users_file, sizeof(users_file), "%s", path_in("users"));
-	write_file(users_file, 0644,
+	snprintf(users_file, sizeof(users_file), "%s", it_path("users"));
+	it_write_file(users_file, 0644,
 		   "# test users\n"
 		   "alice plain:wonderland\n"
 		   "bob plain:builder12 disabled\n"
@@ -191,8 +171,8 @@ static int group_setup(void **state)
 		   "erin plain:erinpass warn=3\n"
 		   "frank plain:frankpass1\n"
 		   "gina plain:ginapass1\n");
-	snprintf(ref_sock, sizeof(ref_sock), "%s", path_in("ref.sock"));
-	snprintf(ref_log, sizeof(ref_log), "%s", path_in("requests.log"));
+	snprintf(ref_sock, sizeof(ref_sock), "%s", it_path("ref.sock"));
+	snprintf(ref_log, sizeof(ref_log), "%s", it_path("requests.log"));
 	ref_pid = start_ref(ref_sock, 0);
 
 	/* pam_redirector drop-in: a bare socket path */
@@ -668,7 +648,7 @@ static void fault_refused(void **state)
 
 	(void)state;
 	/* a socket file nobody listens on: ECONNREFUSED */
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path_in("dead.sock"));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", it_path("dead.sock"));
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	close(fd);
@@ -694,8 +674,8 @@ static void expect_timeout(const char *svc, double timeout_s)
 
 static void fault_hung(void **state)
 {
-	const char *sock = path_in("hang.sock");
-	const char *sock2 = path_in("noaccept.sock");
+	const char *sock = it_path("hang.sock");
+	const char *sock2 = it_path("noaccept.sock");
 	pid_t p1 = start_fault(sock, "hang"), p2 = start_fault(sock2, "noaccept");
 
 	(void)state;
@@ -720,7 +700,7 @@ static void fault_bad_replies(void **state)
 		pid_t p;
 
 		snprintf(name, sizeof(name), "%s.sock", modes[i]);
-		snprintf(sock, sizeof(sock), "%s", path_in(name));
+		snprintf(sock, sizeof(sock), "%s", it_path(name));
 		p = start_fault(sock, modes[i]);
 		snprintf(name, sizeof(name), "f-%s", modes[i]);
 		assert_all_unavail(name);
@@ -735,7 +715,7 @@ static void fault_bad_replies(void **state)
 
 static void trust_socket_owner(void **state)
 {
-	const char *sock = path_in("owner.sock");
+	const char *sock = it_path("owner.sock");
 	pid_t p = start_ref(sock, 0);
 	struct it_conv c;
 
@@ -755,7 +735,7 @@ static void trust_socket_owner(void **state)
 
 static void trust_directory(void **state)
 {
-	const char *dir = path_in("ww");
+	const char *dir = it_path("ww");
 	char sock[PATH_MAX];
 	struct it_conv c;
 	pid_t p;
@@ -780,7 +760,7 @@ static void trust_directory(void **state)
 	/* a regular file where the socket should be */
 	assert_int_equal(chmod(dir, 0755), 0);
 	it_stop(p);
-	write_file(sock, 0600, "not a socket\n");
+	it_write_file(sock, 0600, "not a socket\n");
 	c = conv1("wonderland");
 	assert_int_equal(it_op("t-dir", "alice", PAMTEST_AUTHENTICATE, 0, &c),
 			 PAM_AUTHINFO_UNAVAIL);
@@ -788,7 +768,7 @@ static void trust_directory(void **state)
 
 static void trust_peer_uid(void **state)
 {
-	const char *dir = path_in("nobody");
+	const char *dir = it_path("nobody");
 	char sock[PATH_MAX];
 	struct it_conv c;
 	pid_t p;
@@ -849,8 +829,8 @@ static void options_bad(void **state)
 static void config_file(void **state)
 {
 	char text[2048];
-	const char *good = path_in("good.conf"), *bad = path_in("bad.conf");
-	const char *loose = path_in("loose.conf");
+	const char *good = it_path("good.conf"), *bad = it_path("bad.conf");
+	const char *loose = it_path("loose.conf");
 	struct it_conv c;
 
 	(void)state;
@@ -863,9 +843,9 @@ static void config_file(void **state)
 		 "services: {\n"
 		 "  c-quiet: { quiet = true; };\n"
 		 "};\n", ref_sock);
-	write_file(good, 0644, text);
-	write_file(loose, 0666, text);
-	write_file(bad, 0644, "backend = \"socket\";\nprotocol = v1;\n"
+	it_write_file(good, 0644, text);
+	it_write_file(loose, 0666, text);
+	it_write_file(bad, 0644, "backend = \"socket\";\nprotocol = v1;\n"
 			      "timeout = ;\n");
 
 
