@@ -95,7 +95,11 @@ $(BUILD)/tests/it_%: tests/integration/it_%.c tests/integration/harness.c \
 
 $(BUILD)/tests/pam_login: tests/integration/pam_login.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) $< -o $@ $(LDFLAGS) -lpam
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Wno-format-nonliteral $< -o $@ $(LDFLAGS) -lpam
+
+$(BUILD)/bench/bench: bench/bench.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Wno-format-nonliteral $< -o $@ $(LDFLAGS) -lpam
 
 $(BUILD)/bench/replay_cost: bench/replay_cost.c $(ARCHIVE)
 	@mkdir -p $(dir $@)

@@ -1,0 +1,143 @@
+/*
+ * bench: full PAM transactions through the real libpam, on a private
+ * service directory (pam_start_confdir, no pam_wrapper).
+ *
+ *   bench CONFDIR SERVICE USERFMT PASSWORD full|auth SECONDS WORKERS [NUSERS]
+ *
+ * Each of WORKERS processes runs transactions for SECONDS: pam_start,
+ * authenticate, and for "full" also acct_mgmt, open_session,
+ * close_session; then pam_end.  USERFMT may hold one %d, filled with a
+ * user index drawn from 0..NUSERS-1 (default 1).  A PASSWORD holding %d
+ * gets a fresh number each transaction (for replay).  Prints one line:
+ *   tx=N tx_per_s=X p50_us=Y p99_us=Z failures=F
+ */
+#define _GNU_SOURCE
+#include <security/pam_appl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAXLAT 400000
+
+static int conv(int n, const struct pam_message **msg,
+		struct pam_response **resp, void *data)
+{
+	struct pam_response *r = calloc((size_t)n, sizeof(*r));
+
+	if (r == NULL)
+		return PAM_BUF_ERR;
+	for (int i = 0; i < n; i++)
+		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF ||
+		    msg[i]->msg_style == PAM_PROMPT_ECHO_ON)
+			r[i].resp = strdup(data);
+	*resp = r;
+	return PAM_SUCCESS;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct shared {
+	long count;
+	long failures;
+	float lat[MAXLAT];
+};
+
+int main(int argc, char **argv)
+{
+	const char *dir, *svc, *ufmt, *pfmt;
+	bool full;
+	double secs, t0;
+	int workers, nusers = 1;
+	struct shared *sh;
+
+	if (argc < 8) {
+		fprintf(stderr, "usage: bench CONFDIR SERVICE USERFMT PASSWORD "
+			"full|auth SECONDS WORKERS [NUSERS]\n");
+		return 2;
+	}
+	dir = argv[1];
+	svc = argv[2];
+	ufmt = argv[3];
+	pfmt = argv[4];
+	full = strcmp(argv[5], "full") == 0;
+	secs = atof(argv[6]);
+	workers = atoi(argv[7]);
+	if (argc > 8)
+		nusers = atoi(argv[8]);
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED)
+		return 1;
+	t0 = now();
+	for (int w = 0; w < workers; w++) {
+		if (fork() == 0) {
+			unsigned seed = (unsigned)getpid();
+			double end = t0 + secs;
+			long k = 0;
+
+			while (now() < end) {
+				char user[256], pw[256];
+				struct pam_conv pc = { conv, pw };
+				pam_handle_t *ph = NULL;
+				double a = now();
+				int rv;
+
+				snprintf(user, sizeof(user), ufmt,
+					 (int)(rand_r(&seed) % (unsigned)nusers));
+				snprintf(pw, sizeof(pw), pfmt, getpid() * 100000 + (int)k++);
+				rv = pam_start_confdir(svc, user, &pc, dir, &ph);
+				if (rv == PAM_SUCCESS)
+					rv = pam_authenticate(ph, 0);
+				if (rv == PAM_SUCCESS && full)
+					rv = pam_acct_mgmt(ph, 0);
+				if (rv == PAM_SUCCESS && full)
+					rv = pam_open_session(ph, 0);
+				if (rv == PAM_SUCCESS && full)
+					rv = pam_close_session(ph, 0);
+				if (ph)
+					pam_end(ph, rv);
+				{
+					long i = __atomic_fetch_add(&sh->count, 1,
+								    __ATOMIC_RELAXED);
+
+					if (i < MAXLAT)
+						sh->lat[i] = (float)((now() - a) * 1e6);
+				}
+				if (rv != PAM_SUCCESS)
+					__atomic_fetch_add(&sh->failures, 1,
+							   __ATOMIC_RELAXED);
+			}
+			_exit(0);
+		}
+	}
+	while (wait(NULL) > 0)
+		;
+	{
+		double wall = now() - t0;
+		long n = sh->count < MAXLAT ? sh->count : MAXLAT;
+
+		qsort(sh->lat, (size_t)n, sizeof(float), cmp);
+		printf("tx=%ld tx_per_s=%.1f p50_us=%.1f p99_us=%.1f failures=%ld\n",
+		       sh->count, sh->count / wall, n ? sh->lat[n / 2] : 0.0,
+		       n ? sh->lat[n * 99 / 100] : 0.0, sh->failures);
+	}
+	return sh->failures ? 1 : 0;
+}
