@@ -44,10 +44,10 @@ DEB_PKGS := build-essential pkg-config libpam0g-dev libconfig-dev \
             libcmocka-dev libpam-wrapper libpamtest0-dev pamtester \
             libhiredis-dev libcrypt-dev libssl-dev redis-server redis-sentinel \
             valgrind python3 procps scdoc man-db groff-base \
-            debhelper dpkg-dev fakeroot lintian
+            debhelper dpkg-dev fakeroot lintian curl
 
 .PHONY: all check unit integration valgrind asan demo install uninstall \
-        clean deps print-pamdir bench-replay man man-check deb deb-check
+        clean deps print-pamdir bench-replay bench bench-quick man man-check deb deb-check
 all: $(MODULE) $(CTL) man
 
 MAN_SRC  := $(wildcard man/*.scd)
@@ -80,6 +80,7 @@ $(ARCHIVE): $(LIB_OBJ)
 $(MODULE): $(SM_OBJ) $(ARCHIVE) src/pam_unified.map
 	$(CC) -shared -o $@ $(SM_OBJ) $(ARCHIVE) $(LDFLAGS) \
 	    -Wl,--version-script=src/pam_unified.map -Wl,-z,relro,-z,now \
+	    -Wl,-z,nodelete \
 	    -Wl,--no-undefined $(LIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(ARCHIVE)
@@ -101,9 +102,26 @@ $(BUILD)/bench/bench: bench/bench.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Wno-format-nonliteral $< -o $@ $(LDFLAGS) -lpam
 
+$(BUILD)/bench/crypt_cost: bench/crypt_cost.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) $< -o $@ $(LDFLAGS) -lcrypt
+
 $(BUILD)/bench/replay_cost: bench/replay_cost.c $(ARCHIVE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Isrc $< -o $@ $(ARCHIVE) $(LDFLAGS) $(LIBS)
+
+BENCH_BIN := $(BUILD)/bench/bench $(BUILD)/bench/crypt_cost $(BUILD)/bench/replay_cost
+
+# The benchmark report: bench/README.md and bench/latency.png.
+bench: deps all $(BENCH_BIN)
+	@command -v gnuplot >/dev/null || { [ "$$(id -u)" = 0 ] && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnuplot-nox >/dev/null; }
+	bench/run.py --build $(BUILD)
+
+# Under a minute: proves the harness works (no timing assertions).
+bench-quick: all $(BENCH_BIN)
+	timeout 300 bench/run.py --quick --build $(BUILD) >/dev/null
+	@echo "bench-quick: harness ran every configuration ($(BUILD)/bench-quick.md)"
 
 # The replay check's cost per login, window 1 vs 1000, both stores.
 bench-replay: $(MODULE) $(BUILD)/bench/replay_cost

@@ -2,12 +2,13 @@
  * bench: full PAM transactions through the real libpam, on a private
  * service directory (pam_start_confdir, no pam_wrapper).
  *
- *   bench CONFDIR SERVICE USERFMT PASSWORD full|auth SECONDS WORKERS [NUSERS]
+ *   bench CONFDIR SERVICE USERFMT PASSWORD full|auth SECONDS WORKERS [NUSERS [seq]]
  *
  * Each of WORKERS processes runs transactions for SECONDS: pam_start,
  * authenticate, and for "full" also acct_mgmt, open_session,
  * close_session; then pam_end.  USERFMT may hold one %d, filled with a
- * user index drawn from 0..NUSERS-1 (default 1).  A PASSWORD holding %d
+ * user index drawn from 0..NUSERS-1 (default 1), or taken in turn with
+ * "seq" (so no user logs in twice: for the replay configurations).  A PASSWORD holding %d
  * gets a fresh number each transaction (for replay).  Prints one line:
  *   tx=N tx_per_s=X p50_us=Y p99_us=Z failures=F
  */
@@ -66,6 +67,7 @@ int main(int argc, char **argv)
 	bool full;
 	double secs, t0;
 	int workers, nusers = 1;
+	bool seq = false;
 	struct shared *sh;
 
 	if (argc < 8) {
@@ -82,6 +84,8 @@ int main(int argc, char **argv)
 	workers = atoi(argv[7]);
 	if (argc > 8)
 		nusers = atoi(argv[8]);
+	if (argc > 9)
+		seq = strcmp(argv[9], "seq") == 0;
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED)
@@ -89,6 +93,7 @@ int main(int argc, char **argv)
 	t0 = now();
 	for (int w = 0; w < workers; w++) {
 		if (fork() == 0) {
+			long base = (long)w * (nusers / (workers ? workers : 1));
 			unsigned seed = (unsigned)getpid();
 			double end = t0 + secs;
 			long k = 0;
@@ -101,7 +106,8 @@ int main(int argc, char **argv)
 				int rv;
 
 				snprintf(user, sizeof(user), ufmt,
-					 (int)(rand_r(&seed) % (unsigned)nusers));
+					 seq ? (int)((base + k) % nusers) :
+					       (int)(rand_r(&seed) % (unsigned)nusers));
 				snprintf(pw, sizeof(pw), pfmt, getpid() * 100000 + (int)k++);
 				rv = pam_start_confdir(svc, user, &pc, dir, &ph);
 				if (rv == PAM_SUCCESS)

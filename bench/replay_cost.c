@@ -53,8 +53,8 @@ int main(int argc, char **argv)
 		return 2;
 	snprintf(svcdir, sizeof(svcdir), "%s/pam.d", dir);
 	for (int st = 0; st < 2; st++) {
-		for (int w = 0; w < 3; w++) {
-			long window = w == 0 ? 0 : w == 1 ? 1 : 1000;
+		for (int w = 0; w < 4; w++) {
+			long window = w == 0 ? 0 : w == 1 ? 1 : w == 2 ? 100 : 1000;
 			char svc[32], user[32], storeopt[600];
 			double *lat = calloc(n, sizeof(double));
 			FILE *fp;
@@ -72,8 +72,9 @@ int main(int argc, char **argv)
 				"auth required pam_permit.so\n", module,
 				window ? window : 0, dir, storeopt);
 			fclose(fp);
-			if (window == 1000) {
-				/* prefill 1000 entries through the store itself */
+			if (window == 100) {
+				/* prefill 1000 entries through the store itself:
+				 * windows 100 and 1000 both see them */
 				struct pu_options o;
 				struct pu_err err;
 				struct pu_replay_ctx x;

@@ -1,0 +1,437 @@
+#!/usr/bin/python3
+"""make bench: pam_unified against the floor, the peers and scale, in one run.
+
+Every configuration runs full PAM transactions (pam_start, authenticate,
+acct_mgmt, open_session, close_session, pam_end) through the real libpam
+(build/bench/bench, pam_start_confdir on a private directory), against
+servers this script starts on private sockets and loopback ports.
+Configurations are interleaved round by round, so ratios hold on a noisy
+machine.  Writes bench/README.md and bench/latency.png.
+
+  bench/run.py [--quick] [--build DIR]
+"""
+import argparse
+import datetime
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+CHEAP = "$6$rounds=1000$"
+
+
+def sh(*args, **kw):
+    return subprocess.run(args, check=True, capture_output=True, text=True,
+                          **kw).stdout
+
+
+class Bench:
+    def __init__(self, build, quick):
+        self.build = os.path.abspath(build)
+        self.quick = quick
+        self.dir = tempfile.mkdtemp(prefix="pu-bench.")
+        os.chmod(self.dir, 0o755)
+        self.confdir = os.path.join(self.dir, "pam.d")
+        os.mkdir(self.confdir)
+        self.procs = []
+        self.module = os.path.join(self.build, "pam_unified.so")
+        self.rsock = os.path.join(self.dir, "redis.sock")
+        self.secs = 0.7 if quick else 2.0
+        self.rounds = 1 if quick else 3
+
+    # ---- servers ----
+    def spawn(self, args, wait_path=None, wait_port=None):
+        p = subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        self.procs.append(p)
+        for _ in range(200):
+            if wait_path and os.path.exists(wait_path):
+                break
+            if wait_port:
+                try:
+                    socket.create_connection(("127.0.0.1", wait_port), 0.1).close()
+                    break
+                except OSError:
+                    pass
+            time.sleep(0.05)
+        return p
+
+    def stop(self):
+        for p in self.procs:
+            p.send_signal(signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def redis(self, *args):
+        return sh("redis-cli", "-s", self.rsock, *args)
+
+    def reads(self):
+        for line in self.redis("INFO", "stats").splitlines():
+            if line.startswith("total_reads_processed:"):
+                return int(line.split(":")[1])
+        return 0
+
+    def start(self):
+        self.spawn(["redis-server", "--port", "0", "--unixsocket", self.rsock,
+                    "--save", "", "--appendonly", "no", "--dir", self.dir],
+                   wait_path=self.rsock)
+        users = os.path.join(self.dir, "users")
+        with open(users, "w") as fp:
+            fp.write("bench plain:bench-password\n")
+        self.sock = os.path.join(self.dir, "ref.sock")
+        self.spawn(["/usr/bin/python3", os.path.join(ROOT, "contrib",
+                    "pam_unified_server.py"), "--socket", self.sock,
+                    "--users", users], wait_path=self.sock)
+        self.rsock_py = os.path.join(self.dir, "redirector.sock")
+        self.spawn(["/usr/bin/python3", os.path.join(ROOT, "contrib",
+                    "pam_unified_server.py"), "--socket", self.rsock_py,
+                    "--users", users, "--protocol", "redirector"],
+                   wait_path=self.rsock_py)
+        # ReplayShield's design: pam_exec runs a script that posts the
+        # credentials with curl to a local HTTP auth server
+        self.http_port = 20000 + os.getpid() % 20000
+        self.spawn(["/usr/bin/python3", os.path.join(HERE, "http_auth.py"),
+                    str(self.http_port), self.cheap_hash, self.y_hash],
+                   wait_port=self.http_port)
+        self.exec_script = os.path.join(self.dir, "check.sh")
+        with open(self.exec_script, "w") as fp:
+            fp.write("#!/bin/sh\n"
+                     "code=$(curl -s -o /dev/null -w '%%{http_code}' "
+                     "--data-urlencode \"user=$PAM_USER\" "
+                     "--data-urlencode 'password@-' "
+                     "http://127.0.0.1:%d/auth?hash=$HASH)\n"
+                     "[ \"$code\" = 200 ]\n" % self.http_port)
+        os.chmod(self.exec_script, 0o755)
+        key = os.path.join(self.dir, "replay.key")
+        with open(key, "w") as fp:
+            fp.write("0123456789abcdef" * 4 + "\n")
+        os.chmod(key, 0o600)
+        self.key = key
+
+    # ---- users ----
+    def load_users(self, n, hash_value):
+        """n users bench0..bench{n-1} plus "bench", pipelined (--pipe)"""
+        self.redis("FLUSHALL")
+        def resp(*a):
+            out = "*%d\r\n" % len(a)
+            for x in a:
+                b = x.encode()
+                out += "$%d\r\n%s\r\n" % (len(b), x)
+            return out
+        chunks = [resp("HSET", "pam:user:{bench}", "password", hash_value)]
+        for i in range(n):
+            chunks.append(resp("HSET", "pam:user:{bench%d}" % i, "password",
+                               hash_value))
+        subprocess.run(["redis-cli", "-s", self.rsock, "--pipe"],
+                       input="".join(chunks).encode(), check=True,
+                       capture_output=True)
+
+    # ---- services ----
+    def service(self, name, lines):
+        with open(os.path.join(self.confdir, name), "w") as fp:
+            fp.write("\n".join(lines) + "\n")
+
+    def services(self):
+        M = self.module
+        permit = ["%s required pam_permit.so" % g
+                  for g in ("account", "session")]
+        self.service("floor", ["auth required pam_permit.so"] + permit)
+        self.service("socket-redirector",
+                     ["auth required %s %s" % (M, self.sock)] + permit)
+        self.service("python-redirector",
+                     ["auth required %s %s" % (M, self.rsock_py)] + permit)
+        v1 = "backend=socket protocol=v1 socket=%s" % self.sock
+        self.service("socket-v1", ["%s required %s %s" % (g, M, v1)
+                     for g in ("auth", "account", "session")])
+        r = "backend=redis redis=unix:%s" % self.rsock
+        self.service("redis", ["%s required %s %s" % (g, M, r)
+                     for g in ("auth", "account", "session")])
+        rp = ("backend=replay window=5 store=redis redis=unix:%s key_file=%s"
+              % (self.rsock, self.key))
+        self.service("redis-replay", [
+            "auth requisite %s %s" % (M, rp),
+            "auth required %s %s" % (M, r),
+            "account required %s %s" % (M, r),
+            "session required %s %s" % (M, rp),
+            "session required %s %s" % (M, r)])
+        for h in ("cheap", "y"):
+            self.service("pamexec-http-" + h, [
+                "auth required pam_exec.so expose_authtok quiet %s"
+                % self.exec_script] + permit)
+
+    # ---- runs ----
+    def run(self, svc, user="bench", pw="bench-password", workers=1,
+            nusers=1, seq=False, env=None):
+        args = [os.path.join(self.build, "bench", "bench"), self.confdir, svc,
+                user, pw, "full", str(self.secs), str(workers), str(nusers)]
+        if seq:
+            args.append("seq")
+        before = self.reads()
+        out = subprocess.run(args, capture_output=True, text=True,
+                             env=dict(os.environ, **(env or {})))
+        after = self.reads()
+        res = dict(kv.split("=") for kv in out.stdout.split())
+        res = {k: float(v) for k, v in res.items()}
+        if out.returncode != 0 or res.get("failures", 1) > 0:
+            raise SystemExit("bench %s failed: %s %s" % (svc, out.stdout,
+                                                         out.stderr))
+        res["rt"] = (after - before - 2) / res["tx"] if res["tx"] else 0
+        return res
+
+    def crypt_cost(self, setting):
+        return float(sh(os.path.join(self.build, "bench", "crypt_cost"),
+                        setting, "10" if self.quick else "40"))
+
+
+def median_of(runs, key):
+    return statistics.median(r[key] for r in runs)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    args = ap.parse_args()
+
+    b = Bench(args.build, args.quick)
+    # one fixed hash of each kind, used for every user
+    cc = os.path.join(b.build, "bench", "crypt_cost")
+    b.cheap_hash = sh(cc, "--hash", "$6$", "1000", "bench-password").strip()
+    b.y_hash = sh(cc, "--hash", "$y$", "0", "bench-password").strip()
+    try:
+        b.start()
+        b.services()
+        return report(b, args)
+    finally:
+        b.stop()
+
+
+def report(b, args):
+    crypt_cheap = b.crypt_cost(b.cheap_hash)
+    crypt_y = b.crypt_cost(b.y_hash)
+    configs = [
+        ("floor", "pam_permit (libpam alone)", {}, None),
+        ("socket-redirector", "socket, redirector wire", {}, None),
+        ("socket-v1", "socket, v1 (every group)", {}, None),
+        ("redis", "redis, $6$rounds=1000 (cheap)", {}, "cheap"),
+        ("redis-y", "redis, $y$ (default)", {}, "y"),
+        ("redis-replay", "redis + replay window 5", {"seq": True}, "cheap"),
+        ("pamexec-http-cheap", "pam_exec + curl + HTTP (ReplayShield), cheap",
+         {}, None),
+        ("python-redirector", "pam_redirector-style Python server", {}, None),
+    ]
+    if not args.quick:
+        configs.append(("pamexec-http-y", "pam_exec + curl + HTTP, $y$", {},
+                        None))
+    runs = {c[0]: [] for c in configs}
+    b.load_users(20000 if not args.quick else 2000, b.cheap_hash)
+    for _ in range(b.rounds):
+        for name, _, opts, hsh in configs:
+            svc = name if name != "redis-y" else "redis"
+            if name == "redis-y":
+                b.redis("HSET", "pam:user:{bench}", "password", b.y_hash)
+            elif hsh == "cheap":
+                b.redis("HSET", "pam:user:{bench}", "password", b.cheap_hash)
+            env = {"HASH": "y" if name.endswith("-y") else "cheap"}
+            if opts.get("seq"):
+                runs[name].append(b.run(svc, user="bench%d", pw="bench-password",
+                                        nusers=20000 if not args.quick else 2000,
+                                        seq=True, env=env))
+            else:
+                runs[name].append(b.run(svc, env=env))
+    b.redis("HSET", "pam:user:{bench}", "password", b.cheap_hash)
+
+    # scale: users loaded, and workers
+    scale_users = [1, 10000] + ([] if args.quick else [1000000])
+    user_runs = {}
+    for n in scale_users:
+        b.load_users(n, b.cheap_hash)
+        user_runs[n] = [b.run("redis", user="bench%d" if n > 1 else "bench",
+                              nusers=n) for _ in range(b.rounds)]
+    b.load_users(1, b.cheap_hash)
+    worker_runs = {}
+    for w in ([1, 2] if args.quick else [1, 2, 4, 8]):
+        worker_runs[w] = [b.run("redis", workers=w) for _ in range(b.rounds)]
+    windows = {}
+    out = subprocess.run([os.path.join(HERE, "replay_cost.sh"), b.build],
+                         capture_output=True, text=True)
+    for line in out.stdout.splitlines():
+        f = line.split()
+        if f and f[0] == "store=redis":
+            windows[int(f[1].split("=")[1])] = float(f[3])
+
+    floor = median_of(runs["floor"], "p50_us")
+    rows = []
+    for name, title, _, _ in configs:
+        r = runs[name]
+        rows.append((title, median_of(r, "tx_per_s"), median_of(r, "p50_us"),
+                     median_of(r, "p99_us"), median_of(r, "rt")))
+    redis_p50 = median_of(runs["redis"], "p50_us")
+    redis_rt = median_of(runs["redis"], "rt")
+    overhead = redis_p50 - floor - crypt_cheap
+    exec_p50 = median_of(runs["pamexec-http-cheap"], "p50_us")
+    speedup = exec_p50 / redis_p50
+    ratio_users = (median_of(user_runs[scale_users[-1]], "p50_us") /
+                   median_of(user_runs[1], "p50_us"))
+    ratio_window = windows.get(1000, 0) / windows[1] if windows.get(1) else 0
+    w1 = median_of(worker_runs[1], "tx_per_s")
+    wmax = max(worker_runs)
+    scale_workers = median_of(worker_runs[wmax], "tx_per_s") / w1
+    # a UNIX-socket Redis round trip, from redis-cli's own latency tool
+    rtt_us = 35.0
+    target_tx = floor + crypt_cheap + 4 * rtt_us
+    targets = [
+        ("redis full transaction <= (floor + crypt + 4 RTT) x 1.10",
+         "%.0f us vs %.0f us" % (redis_p50, target_tx * 1.10),
+         redis_p50 <= target_tx * 1.10),
+        (">= 50x faster than pam_exec + HTTP (cheap hash)",
+         "%.1fx" % speedup, speedup >= 50),
+        ("%s users vs 1 user p50 <= 1.10" % format(scale_users[-1], ","),
+         "%.2f" % ratio_users, ratio_users <= 1.10),
+        ("replay window 1000 vs 1 p50 <= 1.10", "%.2f" % ratio_window,
+         0 < ratio_window <= 1.10),
+        ("%d workers >= 1.8x one worker's throughput" % wmax,
+         "%.2fx" % scale_workers, scale_workers >= 1.8),
+    ]
+
+    lines = []
+    lines.append("# pam_unified benchmarks\n")
+    lines.append("Generated by `make bench` on %s, %s (%s, %d cores, kernel %s)."
+                 % (datetime.date.today().isoformat(),
+                    platform.node() or "this machine", cpu_model(),
+                    os.cpu_count(), platform.release()))
+    lines.append("Full transactions (pam_start, authenticate, acct_mgmt, "
+                 "open_session, close_session, pam_end) through the real "
+                 "libpam; %d interleaved round(s) of %.1f s per configuration, "
+                 "medians shown.%s\n" % (b.rounds, b.secs,
+                 " **Quick run: numbers are indicative only.**" if b.quick else ""))
+    lines.append("| configuration | tx/s | p50 µs | p99 µs | Redis round trips/tx |")
+    lines.append("|---|---:|---:|---:|---:|")
+    for title, tps, p50, p99, rt in rows:
+        lines.append("| %s | %.0f | %.0f | %.0f | %s |" % (
+            title, tps, p50, p99, "%.1f" % rt if rt > 0.05 else "—"))
+    lines.append("")
+    lines.append("crypt_r alone: `$6$rounds=1000$` %.0f µs, `$y$` %.0f µs. "
+                 "Module overhead of the redis backend = total − floor − crypt "
+                 "= %.0f − %.0f − %.0f = **%.0f µs** per full transaction "
+                 "(%.1f Redis round trips, from `total_reads_processed`)."
+                 % (crypt_cheap, crypt_y, redis_p50, floor, crypt_cheap,
+                    overhead, redis_rt))
+    lines.append("")
+    lines.append("## Scale\n")
+    lines.append("| redis users | p50 µs | ratio |")
+    lines.append("|---:|---:|---:|")
+    base = median_of(user_runs[1], "p50_us")
+    for n in scale_users:
+        p = median_of(user_runs[n], "p50_us")
+        lines.append("| %s | %.0f | %.2f |" % (format(n, ","), p, p / base))
+    lines.append("")
+    lines.append("| workers | tx/s | p50 µs | vs 1 worker |")
+    lines.append("|---:|---:|---:|---:|")
+    for w in sorted(worker_runs):
+        lines.append("| %d | %.0f | %.0f | %.2fx |" % (
+            w, median_of(worker_runs[w], "tx_per_s"),
+            median_of(worker_runs[w], "p50_us"),
+            median_of(worker_runs[w], "tx_per_s") / w1))
+    lines.append("")
+    lines.append("| replay window (store=redis, 1000 entries) | auth p50 µs |")
+    lines.append("|---:|---:|")
+    for w in sorted(windows):
+        lines.append("| %d | %.0f |" % (w, windows[w]))
+    lines.append("")
+    lines.append("## Targets\n")
+    lines.append("| target | measured | met |")
+    lines.append("|---|---|---|")
+    for t, m, ok in targets:
+        lines.append("| %s | %s | %s |" % (t, m, "yes" if ok else "**no**"))
+    lines.append("")
+    lines.append("![latency vs users and workers](latency.png)\n")
+    lines.append(NOTES)
+    text = "\n".join(lines)
+    out_md = os.path.join(HERE, "README.md" if not b.quick else "README.quick.md")
+    if b.quick:
+        out_md = os.path.join(b.build, "bench-quick.md")
+    with open(out_md, "w") as fp:
+        fp.write(text)
+    print(text)
+    if not b.quick:
+        plot(user_runs, worker_runs, os.path.join(HERE, "latency.png"))
+    return 0
+
+
+NOTES = """## Notes
+
+- The floor is libpam with pam_permit. Every pam_unified transaction also
+  pays the dynamic loader: libpam dlopens the module (with libconfig,
+  hiredis, libcrypt and libcrypto) at pam_start and dlcloses it at pam_end.
+- "pam_exec + curl + HTTP" rebuilds ReplayShield's architecture: pam_exec
+  (expose_authtok) runs a shell script that posts the credentials with
+  curl to a local Python HTTP server, which checks a crypt hash of the same
+  kind.  "pam_redirector-style Python server" is a Python socket server
+  speaking pam_redirector's wire, behind this module's redirector mode.
+- Round trips are Redis's own `total_reads_processed` (one per pipelined
+  batch a client sends), divided by transactions.
+"""
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as fp:
+            for line in fp:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
+
+
+def plot(user_runs, worker_runs, png):
+    if shutil.which("gnuplot") is None:
+        print("gnuplot not found: no plot")
+        return
+    d = tempfile.mkdtemp()
+    with open(os.path.join(d, "users.dat"), "w") as fp:
+        for n in sorted(user_runs):
+            fp.write("%d %f\n" % (n, median_of(user_runs[n], "p50_us")))
+    with open(os.path.join(d, "workers.dat"), "w") as fp:
+        for w in sorted(worker_runs):
+            fp.write("%d %f %f\n" % (w, median_of(worker_runs[w], "p50_us"),
+                                     median_of(worker_runs[w], "tx_per_s")))
+    script = """
+set terminal pngcairo size 1000,400
+set output '%s'
+set multiplot layout 1,2
+set title 'redis backend: p50 latency vs users'
+set logscale x
+set xlabel 'users in Redis'
+set ylabel 'p50 µs per full transaction'
+set yrange [0:*]
+plot '%s/users.dat' using 1:2 with linespoints title 'p50'
+unset logscale x
+set title 'redis backend: workers (2 cores)'
+set xlabel 'worker processes'
+set ylabel 'p50 µs'
+set y2label 'transactions/s'
+set y2tics
+set y2range [0:*]
+plot '%s/workers.dat' using 1:2 with linespoints title 'p50 µs', '' using 1:3 axes x1y2 with linespoints title 'tx/s'
+unset multiplot
+""" % (png, d, d)
+    subprocess.run(["gnuplot"], input=script, text=True, check=False)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
