@@ -183,6 +183,7 @@ check: deps all
 	$(MAKE) integration
 	$(MAKE) valgrind
 	$(MAKE) asan
+	$(MAKE) bench-quick
 	@echo "make check: all suites passed"
 
 demo: deps all

@@ -408,12 +408,16 @@ static void hexmac(const unsigned char *mac, char out[2 * PU_MAC_LEN + 1])
 		snprintf(out + 2 * i, 3, "%02x", mac[i]);
 }
 
+#define RKEY 1400
+
 static enum pu_status rkeys(const struct pu_replay_ctx *c, const char *user,
-			    char *hist, char *pend, char *pw, struct pu_err *err)
+			    char *hist, char *set, char *pend, char *pw,
+			    struct pu_err *err)
 {
-	if (!pu_redis_key(hist, 1400, c->o->prefix, "replay", user) ||
-	    !pu_redis_key(pend, 1400, c->o->prefix, "replaypending", user) ||
-	    !pu_redis_key(pw, 1400, c->o->prefix, "pwhist", user))
+	if (!pu_redis_key(hist, RKEY, c->o->prefix, "replay", user) ||
+	    !pu_redis_key(set, RKEY, c->o->prefix, "replayset", user) ||
+	    !pu_redis_key(pend, RKEY, c->o->prefix, "replaypending", user) ||
+	    !pu_redis_key(pw, RKEY, c->o->prefix, "pwhist", user))
 		return pu_fail(err, PU_USER_UNKNOWN, "user name too long for a key");
 	return PU_OK;
 }
@@ -450,31 +454,50 @@ static enum pu_status script(const struct pu_replay_ctx *c, const char *body,
 	return st;
 }
 
-/* KEYS history, pending; ARGV mac, window, now, ttl, commit_auth.
- * 1 = replayed, 0 = recorded. */
-static const char lua_login[] =
+/* Shared Lua: the history list (newest first) and a set of the same
+ * members, so that the check is one SISMEMBER whatever the window.  A
+ * list written before the set existed is indexed once. */
+#define LUA_HIST_LIB \
+	"local function index(l, set) " \
+	"  if redis.call('EXISTS', set) == 0 and redis.call('LLEN', l) > 0 then " \
+	"    for _, m in ipairs(redis.call('LRANGE', l, 0, -1)) do " \
+	"      redis.call('SADD', set, m) end end end " \
+	"local function seen(l, set, mac, w) " \
+	"  index(l, set) " \
+	"  if redis.call('LLEN', l) <= w then " \
+	"    return redis.call('SISMEMBER', set, mac) == 1 end " \
+	"  for _, m in ipairs(redis.call('LRANGE', l, 0, w - 1)) do " \
+	"    if m == mac then return true end end return false end " \
+	"local function push(l, set, mac, w) " \
+	"  index(l, set) " \
+	"  redis.call('LREM', l, 0, mac) redis.call('LPUSH', l, mac) " \
+	"  redis.call('SADD', set, mac) " \
+	"  for _, m in ipairs(redis.call('LRANGE', l, w, -1)) do " \
+	"    redis.call('SREM', set, m) end " \
+	"  redis.call('LTRIM', l, 0, w - 1) end "
+
+/* KEYS history, pending, history set; ARGV mac, window, now, ttl,
+ * commit_auth.  1 = replayed, 0 = recorded. */
+static const char lua_login[] = LUA_HIST_LIB
 	"local w = tonumber(ARGV[2]) "
-	"if w > 0 then for _, m in ipairs(redis.call('LRANGE', KEYS[1], 0, w - 1)) do "
-	"  if m == ARGV[1] then return 1 end end end "
+	"if w > 0 and seen(KEYS[1], KEYS[3], ARGV[1], w) then return 1 end "
 	"if ARGV[5] == '1' then "
-	"  redis.call('LREM', KEYS[1], 0, ARGV[1]) redis.call('LPUSH', KEYS[1], ARGV[1]) "
-	"  redis.call('LTRIM', KEYS[1], 0, math.max(w, 1) - 1) "
-	"  if w == 0 then redis.call('DEL', KEYS[1]) end "
+	"  if w > 0 then push(KEYS[1], KEYS[3], ARGV[1], w) end "
 	"else "
 	"  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3]) "
 	"  redis.call('ZADD', KEYS[2], tonumber(ARGV[3]) + tonumber(ARGV[4]), ARGV[1]) "
 	"  redis.call('EXPIRE', KEYS[2], ARGV[4]) "
 	"end return 0";
 
-/* KEYS history, pending; ARGV window, now.  Returns how many promoted. */
-static const char lua_promote[] =
+/* KEYS history, pending, history set; ARGV window, now.  Returns how many
+ * pending logins were committed. */
+static const char lua_promote[] = LUA_HIST_LIB
 	"local w = tonumber(ARGV[1]) "
 	"local p = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[2], '+inf') "
 	"redis.call('DEL', KEYS[2]) "
 	"if w == 0 then return #p end "
-	"for _, m in ipairs(p) do redis.call('LREM', KEYS[1], 0, m) "
-	"  redis.call('LPUSH', KEYS[1], m) end "
-	"redis.call('LTRIM', KEYS[1], 0, w - 1) return #p";
+	"for _, m in ipairs(p) do push(KEYS[1], KEYS[3], m, w) end "
+	"return #p";
 
 /* KEYS pwhist; ARGV mac, remember, record.  1 = used before. */
 static const char lua_pwhist[] =
@@ -496,19 +519,19 @@ enum pu_status pu_replay_login(const struct pu_replay_ctx *c, const char *user,
 
 	*replayed = false;
 	if (c->o->store == PU_STORE_REDIS) {
-		char hk[1400], pk[1400], wk[1400], hm[65], w[24], n[24], ttl[24];
-		const char *keys[2] = { hk, pk };
+		char hk[RKEY], sk[RKEY], pk[RKEY], wk[RKEY], hm[65], w[24], n[24], ttl[24];
+		const char *keys[3] = { hk, pk, sk };
 		const char *args[5] = { hm, w, n, ttl,
 					c->o->commit == PU_COMMIT_AUTH ? "1" : "0" };
 		long long r = 0;
 
-		if ((st = rkeys(c, user, hk, pk, wk, err)) != PU_OK)
+		if ((st = rkeys(c, user, hk, sk, pk, wk, err)) != PU_OK)
 			return st;
 		hexmac(mac, hm);
 		snprintf(w, sizeof(w), "%ld", c->o->window);
 		snprintf(n, sizeof(n), "%lld", now);
 		snprintf(ttl, sizeof(ttl), "%ld", c->o->pending_ttl);
-		st = script(c, lua_login, 2, keys, 5, args, &r, err);
+		st = script(c, lua_login, 3, keys, 5, args, &r, err);
 		*replayed = st == PU_OK && r == 1;
 		return st;
 	}
@@ -526,16 +549,16 @@ enum pu_status pu_replay_promote(const struct pu_replay_ctx *c,
 
 	*promoted = 0;
 	if (c->o->store == PU_STORE_REDIS) {
-		char hk[1400], pk[1400], wk[1400], w[24], n[24];
-		const char *keys[2] = { hk, pk };
+		char hk[RKEY], sk[RKEY], pk[RKEY], wk[RKEY], w[24], n[24];
+		const char *keys[3] = { hk, pk, sk };
 		const char *args[2] = { w, n };
 		long long r = 0;
 
-		if ((st = rkeys(c, user, hk, pk, wk, err)) != PU_OK)
+		if ((st = rkeys(c, user, hk, sk, pk, wk, err)) != PU_OK)
 			return st;
 		snprintf(w, sizeof(w), "%ld", c->o->window);
 		snprintf(n, sizeof(n), "%lld", now);
-		st = script(c, lua_promote, 2, keys, 2, args, &r, err);
+		st = script(c, lua_promote, 3, keys, 2, args, &r, err);
 		*promoted = (size_t)r;
 		return st;
 	}
@@ -553,12 +576,12 @@ enum pu_status pu_replay_pwhist(const struct pu_replay_ctx *c, const char *user,
 
 	*used = false;
 	if (c->o->store == PU_STORE_REDIS) {
-		char hk[1400], pk[1400], wk[1400], hm[65], r[24];
+		char hk[RKEY], sk[RKEY], pk[RKEY], wk[RKEY], hm[65], r[24];
 		const char *keys[1] = { wk };
 		const char *args[3] = { hm, r, record ? "1" : "0" };
 		long long res = 0;
 
-		if ((st = rkeys(c, user, hk, pk, wk, err)) != PU_OK)
+		if ((st = rkeys(c, user, hk, sk, pk, wk, err)) != PU_OK)
 			return st;
 		hexmac(mac, hm);
 		snprintf(r, sizeof(r), "%ld", c->o->remember);
@@ -607,8 +630,8 @@ enum pu_status pu_replay_load(const struct pu_replay_ctx *c, const char *user,
 {
 	memset(d, 0, sizeof(*d));
 	if (c->o->store == PU_STORE_REDIS) {
-		char hk[1400], pk[1400], wk[1400];
-		enum pu_status st = rkeys(c, user, hk, pk, wk, err);
+		char hk[RKEY], sk[RKEY], pk[RKEY], wk[RKEY];
+		enum pu_status st = rkeys(c, user, hk, sk, pk, wk, err);
 
 		if (st == PU_OK)
 			st = redis_list(c, hk, false, &d->hist, err);
@@ -629,15 +652,16 @@ enum pu_status pu_replay_clear(const struct pu_replay_ctx *c, const char *user,
 			       struct pu_err *err)
 {
 	if (c->o->store == PU_STORE_REDIS) {
-		char hk[1400], pk[1400], wk[1400];
+		char hk[RKEY], sk[RKEY], pk[RKEY], wk[RKEY];
 		struct pu_redis_cmd cmd;
 		redisReply *rep = NULL;
-		enum pu_status st = rkeys(c, user, hk, pk, wk, err);
+		enum pu_status st = rkeys(c, user, hk, sk, pk, wk, err);
 
 		if (st != PU_OK)
 			return st;
 		pu_cmd_init(&cmd, "DEL");
 		pu_cmd_add(&cmd, hk);
+		pu_cmd_add(&cmd, sk);
 		pu_cmd_add(&cmd, pk);
 		pu_cmd_add(&cmd, wk);
 		st = pu_redis_run(c->redis, c->dl, 1, &cmd, &rep, err);

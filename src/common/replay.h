@@ -13,9 +13,10 @@
  * A file of any other shape, or whose trailer does not verify, is corrupt:
  * an error, never "empty history".
  *
- * store=redis: PREFIX replay:{user} (list, history), PREFIX
- * replaypending:{user} (sorted set, score = expiry), PREFIX pwhist:{user}
- * (list), hex MACs, updated by Lua scripts (atomic).
+ * store=redis: PREFIX replay:{user} (list, history, newest first), PREFIX
+ * replayset:{user} (set, the same members: an O(1) check at any window),
+ * PREFIX replaypending:{user} (sorted set, score = expiry), PREFIX
+ * pwhist:{user} (list), hex MACs, updated by Lua scripts (atomic).
  */
 #ifndef PU_REPLAY_H
 #define PU_REPLAY_H

@@ -163,6 +163,29 @@ static void replayshield_scenario(void **state)
 	}
 }
 
+/* the redis store checks membership in a set kept beside the history
+ * list; a list without its set (written before the set existed) is
+ * indexed on first use, not taken for "no history" */
+static void redis_set_rebuilt(void **state)
+{
+	char *del[] = { "redis-cli", "-s", sock, "DEL", "pam:replayset:{idx}", NULL };
+	char *card[] = { "redis-cli", "-s", sock, "SCARD", "pam:replayset:{idx}",
+			 NULL };
+	char out[64];
+
+	(void)state;
+	assert_int_equal(login("r-w2", "idx", "idx-1", true), PAM_SUCCESS);
+	assert_int_equal(login("r-w2", "idx", "idx-2", true), PAM_SUCCESS);
+	assert_int_equal(login("r-w2", "idx", "idx-3", true), PAM_SUCCESS);
+	assert_int_equal(it_run(card, NULL, out, sizeof(out)), 0);
+	assert_int_equal(atoi(out), 2); /* trimmed with the list */
+	assert_int_equal(it_run(del, NULL, NULL, 0), 0);
+	assert_int_equal(login("r-w2", "idx", "idx-2", false), PAM_AUTH_ERR);
+	assert_int_equal(it_run(card, NULL, out, sizeof(out)), 0);
+	assert_int_equal(atoi(out), 2);
+	assert_int_equal(login("r-w2", "idx", "idx-1", true), PAM_SUCCESS);
+}
+
 static void refused_message_and_log(void **state)
 {
 	struct it_conv c;
@@ -519,6 +542,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(replayshield_scenario),
 		cmocka_unit_test(refused_message_and_log),
+		cmocka_unit_test(redis_set_rebuilt),
 		cmocka_unit_test(pending_without_session),
 		cmocka_unit_test(auth_and_session_in_two_processes),
 		cmocka_unit_test(commit_at_auth),
