@@ -42,102 +42,122 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static void write_service(const char *svcdir, const char *svc,
+			  const char *module, long window, const char *dir,
+			  const char *storeopt)
+{
+	char path[700];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", svcdir, svc);
+	fp = fopen(path, "w");
+	/* window=0 is the module line doing nothing: the floor */
+	fprintf(fp, "auth requisite %s backend=replay window=%ld commit=auth "
+		"key_file=%s/key %s\nauth required pam_permit.so\n", module,
+		window, dir, storeopt);
+	fclose(fp);
+}
+
+/* 1000 entries in the user's history, through the store itself */
+static void prefill(const char *storeopt, bool redis, const char *user,
+		    const char *key)
+{
+	struct pu_options o;
+	struct pu_err err;
+	struct pu_replay_ctx x;
+	struct pu_redis *r = NULL;
+	struct pu_deadline dl;
+	char a[700], *sp;
+	const char *av[4] = { "backend=replay", a, "window=1000", "commit=auth" };
+
+	snprintf(a, sizeof(a), "%s", storeopt);
+	sp = strchr(a, ' '); /* "store=X dir=/.." or "store=redis redis=.." */
+	*sp = '\0';
+	av[0] = sp + 1;
+	pu_options_build(&o, 4, av, NULL, &err);
+	o.backend = PU_BACKEND_REPLAY;
+	pu_deadline_start(&dl, 60000);
+	if (redis)
+		pu_redis_connect(&o, &dl, &r, &err);
+	memset(&x, 0, sizeof(x));
+	x.o = &o;
+	x.key = (const unsigned char *)key;
+	x.keylen = strlen(key);
+	x.redis = r;
+	x.dl = &dl;
+	for (int i = 0; i < 1000; i++) {
+		unsigned char mac[PU_MAC_LEN];
+		char pw[32];
+		bool rep;
+
+		snprintf(pw, sizeof(pw), "old-%d", i);
+		pu_replay_mac(&x, user, pw, mac);
+		pu_replay_login(&x, user, mac, time(NULL), &rep, &err);
+	}
+	pu_redis_free(r);
+}
+
 int main(int argc, char **argv)
 {
 	static const char key[] = "0123456789abcdef0123456789abcdef0123456789abcdef";
-	const char *dir = argv[1], *rsock = argv[2], *module = argv[3];
-	char svcdir[512], path[600];
-	const int n = 400;
+	static const long windows[4] = { 0, 1, 100, 1000 };
+	const int rounds = 5, per = 120;
 
 	if (argc != 4)
 		return 2;
-	snprintf(svcdir, sizeof(svcdir), "%s/pam.d", dir);
 	for (int st = 0; st < 2; st++) {
+		const char *dir = argv[1];
+		char svcdir[512], storeopt[600], user[32];
+		double *lat[4];
+		int n[4] = { 0, 0, 0, 0 };
+
+		snprintf(svcdir, sizeof(svcdir), "%s/pam.d", dir);
+		snprintf(user, sizeof(user), "bench%d", st);
+		snprintf(storeopt, sizeof(storeopt), st == 0 ?
+			 "store=file dir=%s/store" : "store=redis redis=unix:%s",
+			 st == 0 ? dir : argv[2]);
 		for (int w = 0; w < 4; w++) {
-			long window = w == 0 ? 0 : w == 1 ? 1 : w == 2 ? 100 : 1000;
-			char svc[32], user[32], storeopt[600];
-			double *lat = calloc(n, sizeof(double));
-			FILE *fp;
+			char svc[32];
 
-			snprintf(svc, sizeof(svc), "b%d%ld", st, window);
-			snprintf(user, sizeof(user), "bench%d", st);
-			snprintf(storeopt, sizeof(storeopt), st == 0 ?
-				 "store=file dir=%s/store" : "store=redis redis=unix:%s",
-				 st == 0 ? dir : rsock);
-			snprintf(path, sizeof(path), "%s/%s", svcdir, svc);
-			fp = fopen(path, "w");
-			/* window=0 is the module line doing nothing: the floor */
-			fprintf(fp, "auth requisite %s backend=replay window=%ld "
-				"commit=auth key_file=%s/key %s\n"
-				"auth required pam_permit.so\n", module,
-				window ? window : 0, dir, storeopt);
-			fclose(fp);
-			if (window == 100) {
-				/* prefill 1000 entries through the store itself:
-				 * windows 100 and 1000 both see them */
-				struct pu_options o;
-				struct pu_err err;
-				struct pu_replay_ctx x;
-				struct pu_redis *r = NULL;
-				struct pu_deadline dl;
-				char args[700];
-				const char *av[] = { "backend=replay", args, "window=1000",
-						     "commit=auth" };
+			snprintf(svc, sizeof(svc), "b%d-%ld", st, windows[w]);
+			write_service(svcdir, svc, argv[3], windows[w], dir, storeopt);
+			lat[w] = calloc(rounds * per, sizeof(double));
+		}
+		prefill(storeopt, st == 1, user, key);
+		/* interleaved rounds: each window sees the same machine */
+		for (int r = 0; r < rounds; r++) {
+			for (int w = 0; w < 4; w++) {
+				char svc[32];
 
-				snprintf(args, sizeof(args), "%s", storeopt);
-				if (st == 1) {
-					/* "store=redis redis=unix:..." is two options */
-					char *sp = strchr(args, ' ');
-					*sp = '\0';
-					av[0] = sp + 1;
-				}
-				av[1] = args;
-				pu_options_build(&o, 4, av, NULL, &err);
-				o.backend = PU_BACKEND_REPLAY;
-				pu_deadline_start(&dl, 60000);
-				if (st == 1)
-					pu_redis_connect(&o, &dl, &r, &err);
-				memset(&x, 0, sizeof(x));
-				x.o = &o;
-				x.key = (const unsigned char *)key;
-				x.keylen = strlen(key);
-				x.redis = r;
-				x.dl = &dl;
-				for (int i = 0; i < 1000; i++) {
-					unsigned char mac[PU_MAC_LEN];
-					char pw[32];
-					bool rep;
+				snprintf(svc, sizeof(svc), "b%d-%ld", st, windows[w]);
+				for (int i = 0; i < per; i++) {
+					struct pam_conv pc = { conv, NULL };
+					pam_handle_t *ph;
+					char pw[64];
+					double t0;
+					int rv;
 
-					snprintf(pw, sizeof(pw), "old-%d", i);
-					pu_replay_mac(&x, user, pw, mac);
-					pu_replay_login(&x, user, mac, time(NULL), &rep, &err);
-				}
-				pu_redis_free(r);
-			}
-			for (int i = 0; i < n; i++) {
-				struct pam_conv pc = { conv, NULL };
-				pam_handle_t *ph;
-				char pw[48];
-				double t0;
-				int rv;
-
-				snprintf(pw, sizeof(pw), "new-%ld-%d", window, i);
-				pc.appdata_ptr = pw;
-				t0 = now();
-				pam_start_confdir(svc, user, &pc, svcdir, &ph);
-				rv = pam_authenticate(ph, 0);
-				pam_end(ph, rv);
-				lat[i] = now() - t0;
-				if (rv != PAM_SUCCESS) {
-					fprintf(stderr, "login failed: %d\n", rv);
-					return 1;
+					snprintf(pw, sizeof(pw), "new-%ld-%d-%d", windows[w],
+						 r, i);
+					pc.appdata_ptr = pw;
+					t0 = now();
+					pam_start_confdir(svc, user, &pc, svcdir, &ph);
+					rv = pam_authenticate(ph, 0);
+					pam_end(ph, rv);
+					lat[w][n[w]++] = now() - t0;
+					if (rv != PAM_SUCCESS) {
+						fprintf(stderr, "login failed: %d\n", rv);
+						return 1;
+					}
 				}
 			}
-			qsort(lat, n, sizeof(double), cmp);
+		}
+		for (int w = 0; w < 4; w++) {
+			qsort(lat[w], (size_t)n[w], sizeof(double), cmp);
 			printf("store=%-5s window=%-4ld p50 %7.1f us  p99 %7.1f us\n",
-			       st == 0 ? "file" : "redis", window, lat[n / 2] * 1e6,
-			       lat[n * 99 / 100] * 1e6);
-			free(lat);
+			       st == 0 ? "file" : "redis", windows[w],
+			       lat[w][n[w] / 2] * 1e6, lat[w][n[w] * 99 / 100] * 1e6);
+			free(lat[w]);
 		}
 	}
 	return 0;

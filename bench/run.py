@@ -275,6 +275,10 @@ def report(b, args):
                 b.redis("HSET", "pam:user:{bench}", "password", b.cheap_hash)
             env = {"HASH": "y" if name.endswith("-y") else "cheap"}
             if opts.get("seq"):
+                # each round starts from user 0 again: forget the last
+                # round's logins, or replay (rightly) refuses them
+                b.redis("EVAL", "for _, k in ipairs(redis.call('KEYS', "
+                        "'pam:replay*')) do redis.call('DEL', k) end", "0")
                 runs[name].append(b.run(svc, user="bench%d", pw="bench-password",
                                         nusers=20000 if not args.quick else 2000,
                                         seq=True, env=env))
@@ -290,9 +294,11 @@ def report(b, args):
         user_runs[n] = [b.run("redis", user="bench%d" if n > 1 else "bench",
                               nusers=n) for _ in range(b.rounds)]
     b.load_users(1, b.cheap_hash)
-    worker_runs = {}
-    for w in ([1, 2] if args.quick else [1, 2, 4, 8]):
-        worker_runs[w] = [b.run("redis", workers=w) for _ in range(b.rounds)]
+    worker_runs, floor_workers = {}, {}
+    for _ in range(b.rounds):
+        for w in ([1, 2] if args.quick else [1, 2, 4, 8]):
+            worker_runs.setdefault(w, []).append(b.run("redis", workers=w))
+            floor_workers.setdefault(w, []).append(b.run("floor", workers=w))
     windows = {}
     out = subprocess.run([os.path.join(HERE, "replay_cost.sh"), b.build],
                          capture_output=True, text=True)
@@ -367,13 +373,16 @@ def report(b, args):
         p = median_of(user_runs[n], "p50_us")
         lines.append("| %s | %.0f | %.2f |" % (format(n, ","), p, p / base))
     lines.append("")
-    lines.append("| workers | tx/s | p50 µs | vs 1 worker |")
-    lines.append("|---:|---:|---:|---:|")
+    lines.append("| workers | redis tx/s | p50 µs | vs 1 worker | floor (pam_permit) tx/s | vs 1 worker |")
+    lines.append("|---:|---:|---:|---:|---:|---:|")
+    f1 = median_of(floor_workers[1], "tx_per_s")
     for w in sorted(worker_runs):
-        lines.append("| %d | %.0f | %.0f | %.2fx |" % (
+        lines.append("| %d | %.0f | %.0f | %.2fx | %.0f | %.2fx |" % (
             w, median_of(worker_runs[w], "tx_per_s"),
             median_of(worker_runs[w], "p50_us"),
-            median_of(worker_runs[w], "tx_per_s") / w1))
+            median_of(worker_runs[w], "tx_per_s") / w1,
+            median_of(floor_workers[w], "tx_per_s"),
+            median_of(floor_workers[w], "tx_per_s") / f1))
     lines.append("")
     lines.append("| replay window (store=redis, 1000 entries) | auth p50 µs |")
     lines.append("|---:|---:|")
@@ -402,6 +411,15 @@ def report(b, args):
 
 NOTES = """## Notes
 
+- The redis full-transaction target sits at the edge on this machine
+  (met in some runs, missed by about 1 % in others). What the module adds
+  beyond the floor and crypt: the 3 round trips (HMGET; HSET+XADD;
+  HDEL+XADD — account reuses the record fetched at auth), one connect per
+  handle, one syslog datagram per call, and a config-file lookup per call.
+  Before the module was linked `-z nodelete`, libpam's dlclose at every
+  pam_end unloaded it with libcrypto, hiredis and libconfig, and reloading
+  them cost ~0.7 ms per transaction (1549 µs then, ~600 µs now).
+
 - The floor is libpam with pam_permit. Every pam_unified transaction also
   pays the dynamic loader: libpam dlopens the module (with libconfig,
   hiredis, libcrypt and libcrypto) at pam_start and dlcloses it at pam_end.
@@ -413,6 +431,14 @@ NOTES = """## Notes
 - Round trips are Redis's own `total_reads_processed` (one per pipelined
   batch a client sends) divided by transactions, less the one read per
   transaction that is the connection's close.
+- Workers: on this 2-core VM libpam's own floor (pam_permit, no module of
+  ours) does not scale with processes: more workers give it *fewer*
+  transactions per second. The redis backend scales better than the floor
+  because part of each transaction is crypt (parallel) and waiting for
+  Redis; the 1.8x target is bounded by what libpam itself does per
+  transaction. libpam opens a NETLINK_AUDIT socket and sends an audit
+  record for every group, a plausible serialisation point in the kernel;
+  that cause is not verified.
 - Where the machine has no syslog daemon, the run binds a sink on
   /dev/log (removed afterwards): production hosts have one, and without it
   glibc's syslog() retries a connection for every summary line.
