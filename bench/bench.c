@@ -23,30 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app.h"
+
 #define MAXLAT 400000
-
-static int conv(int n, const struct pam_message **msg,
-		struct pam_response **resp, void *data)
-{
-	struct pam_response *r = calloc((size_t)n, sizeof(*r));
-
-	if (r == NULL)
-		return PAM_BUF_ERR;
-	for (int i = 0; i < n; i++)
-		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF ||
-		    msg[i]->msg_style == PAM_PROMPT_ECHO_ON)
-			r[i].resp = strdup(data);
-	*resp = r;
-	return PAM_SUCCESS;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int cmp(const void *a, const void *b)
 {
@@ -90,7 +69,7 @@ int main(int argc, char **argv)
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED)
 		return 1;
-	t0 = now();
+	t0 = app_now();
 	for (int w = 0; w < workers; w++) {
 		if (fork() == 0) {
 			long base = (long)w * (nusers / (workers ? workers : 1));
@@ -98,11 +77,11 @@ int main(int argc, char **argv)
 			double end = t0 + secs;
 			long k = 0;
 
-			while (now() < end) {
+			while (app_now() < end) {
 				char user[256], pw[256];
-				struct pam_conv pc = { conv, pw };
+				struct pam_conv pc = { app_conv, pw };
 				pam_handle_t *ph = NULL;
-				double a = now();
+				double a = app_now();
 				int rv;
 
 				snprintf(user, sizeof(user), ufmt,
@@ -125,7 +104,7 @@ int main(int argc, char **argv)
 								    __ATOMIC_RELAXED);
 
 					if (i < MAXLAT)
-						sh->lat[i] = (float)((now() - a) * 1e6);
+						sh->lat[i] = (float)((app_now() - a) * 1e6);
 				}
 				if (rv != PAM_SUCCESS)
 					__atomic_fetch_add(&sh->failures, 1,
@@ -137,7 +116,7 @@ int main(int argc, char **argv)
 	while (wait(NULL) > 0)
 		;
 	{
-		double wall = now() - t0;
+		double wall = app_now() - t0;
 		long n = sh->count < MAXLAT ? sh->count : MAXLAT;
 
 		qsort(sh->lat, (size_t)n, sizeof(float), cmp);

@@ -8,12 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
+#include "app.h"
 
 int main(int argc, char **argv)
 {
@@ -42,7 +37,7 @@ int main(int argc, char **argv)
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		t[i] = (b.tv_sec - a.tv_sec) * 1e6 + (b.tv_nsec - a.tv_nsec) / 1e3;
 	}
-	qsort(t, (size_t)n, sizeof(double), cmp);
+	qsort(t, (size_t)n, sizeof(double), app_cmp_double);
 	printf("%.1f\n", t[n / 2]);
 	return 0;
 }

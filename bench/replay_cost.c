@@ -14,33 +14,7 @@
 #include <time.h>
 
 #include "common/replay.h"
-
-static int conv(int n, const struct pam_message **msg,
-		struct pam_response **resp, void *data)
-{
-	struct pam_response *r = calloc((size_t)n, sizeof(*r));
-
-	for (int i = 0; i < n; i++)
-		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF)
-			r[i].resp = strdup(data);
-	*resp = r;
-	return PAM_SUCCESS;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
+#include "app.h"
 
 static void write_service(const char *svcdir, const char *svc,
 			  const char *module, long window, const char *dir,
@@ -131,7 +105,7 @@ int main(int argc, char **argv)
 
 				snprintf(svc, sizeof(svc), "b%d-%ld", st, windows[w]);
 				for (int i = 0; i < per; i++) {
-					struct pam_conv pc = { conv, NULL };
+					struct pam_conv pc = { app_conv, NULL };
 					pam_handle_t *ph;
 					char pw[64];
 					double t0;
@@ -140,11 +114,11 @@ int main(int argc, char **argv)
 					snprintf(pw, sizeof(pw), "new-%ld-%d-%d", windows[w],
 						 r, i);
 					pc.appdata_ptr = pw;
-					t0 = now();
+					t0 = app_now();
 					pam_start_confdir(svc, user, &pc, svcdir, &ph);
 					rv = pam_authenticate(ph, 0);
 					pam_end(ph, rv);
-					lat[w][n[w]++] = now() - t0;
+					lat[w][n[w]++] = app_now() - t0;
 					if (rv != PAM_SUCCESS) {
 						fprintf(stderr, "login failed: %d\n", rv);
 						return 1;
@@ -153,7 +127,7 @@ int main(int argc, char **argv)
 			}
 		}
 		for (int w = 0; w < 4; w++) {
-			qsort(lat[w], (size_t)n[w], sizeof(double), cmp);
+			qsort(lat[w], (size_t)n[w], sizeof(double), app_cmp_double);
 			printf("store=%-5s window=%-4ld p50 %7.1f us  p99 %7.1f us\n",
 			       st == 0 ? "file" : "redis", windows[w],
 			       lat[w][n[w] / 2] * 1e6, lat[w][n[w] * 99 / 100] * 1e6);

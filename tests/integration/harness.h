@@ -51,6 +51,11 @@ int it_start(const char *svc, const char *user, struct pam_conv *pc,
 int it_conv_fn(int num_msg, const struct pam_message **msg,
 	       struct pam_response **resp, void *appdata);
 
+/* chauthtok as passwd(1) runs it: a child with the real uid of nobody and
+ * effective uid root; answers old, new, new.  Returns the PAM code. */
+int it_chauthtok_as_user(const char *svc, const char *user, const char *old,
+			 const char *newpw);
+
 /* syslog capture */
 void it_log_clear(void);
 bool it_log_has(const char *needle);

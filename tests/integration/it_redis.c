@@ -444,34 +444,13 @@ static void chauthtok_root(void **state)
 			 PAM_USER_UNKNOWN);
 }
 
-static int chauthtok_as_user(const char *user, const char *old,
-			     const char *newpw)
-{
-	pid_t pid = fork();
-	int status;
-
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct it_conv c;
-
-		memset(&c, 0, sizeof(c));
-		c.answers[0] = old;
-		c.answers[1] = c.answers[2] = newpw;
-		if (setresuid(65534, 0, 0) != 0)
-			exit(200);
-		exit(it_op("r", user, PAMTEST_CHAUTHTOK, 0, &c) & 0xff);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static void chauthtok_user(void **state)
 {
 	(void)state;
 	mkuser("usr", "userpass1");
-	assert_int_equal(chauthtok_as_user("usr", "wrong-old", "userpass2"),
+	assert_int_equal(it_chauthtok_as_user("r", "usr", "wrong-old", "userpass2"),
 			 PAM_AUTHTOK_ERR);
-	assert_int_equal(chauthtok_as_user("usr", "userpass1", "userpass2"),
+	assert_int_equal(it_chauthtok_as_user("r", "usr", "userpass1", "userpass2"),
 			 PAM_SUCCESS);
 	assert_int_equal(auth("r", "usr", "userpass2"), PAM_SUCCESS);
 }

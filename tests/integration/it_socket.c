@@ -437,41 +437,16 @@ static void v1_chauthtok_root(void **state)
 			 PAM_USER_UNKNOWN);
 }
 
-/* passwd(1) is setuid root: real uid is the user's.  Run one change in a
- * child with ruid=nobody, euid=root, as passwd would. */
-static int chauthtok_as_user(const char *user, const char *old,
-			     const char *newpw)
-{
-	pid_t pid = fork();
-	int status;
-
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct it_conv c;
-
-		memset(&c, 0, sizeof(c));
-		c.answers[0] = old;
-		c.answers[1] = newpw;
-		c.answers[2] = newpw;
-		if (setresuid(NOBODY, 0, 0) != 0)
-			_exit(200);
-		exit(it_op("v1", user, PAMTEST_CHAUTHTOK, 0, &c) & 0xff); /* exit: pam_wrapper cleans its copy */
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	return WEXITSTATUS(status);
-}
-
 static void v1_chauthtok_user(void **state)
 {
 	struct it_conv c;
 
 	(void)state;
-	assert_int_equal(chauthtok_as_user("gina", "wrongold", "ginaNEW123"),
+	assert_int_equal(it_chauthtok_as_user("v1", "gina", "wrongold", "ginaNEW123"),
 			 PAM_AUTHTOK_ERR);
-	assert_int_equal(chauthtok_as_user("gina", "ginapass1", "ginapass1"),
+	assert_int_equal(it_chauthtok_as_user("v1", "gina", "ginapass1", "ginapass1"),
 			 PAM_AUTHTOK_ERR);
-	assert_int_equal(chauthtok_as_user("gina", "ginapass1", "ginaNEW123"),
+	assert_int_equal(it_chauthtok_as_user("v1", "gina", "ginapass1", "ginaNEW123"),
 			 PAM_SUCCESS);
 	c = conv1("ginaNEW123");
 	assert_int_equal(it_op("v1", "gina", PAMTEST_AUTHENTICATE, 0, &c),

@@ -8,24 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int conv(int n, const struct pam_message **msg,
-		struct pam_response **resp, void *data)
-{
-	struct pam_response *r = calloc((size_t)n, sizeof(*r));
-
-	if (r == NULL)
-		return PAM_BUF_ERR;
-	for (int i = 0; i < n; i++)
-		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF ||
-		    msg[i]->msg_style == PAM_PROMPT_ECHO_ON)
-			r[i].resp = strdup(data);
-	*resp = r;
-	return PAM_SUCCESS;
-}
+#include "../../bench/app.h"
 
 int main(int argc, char **argv)
 {
-	struct pam_conv pc = { conv, NULL };
+	struct pam_conv pc = { app_conv, NULL };
 	pam_handle_t *ph = NULL;
 	int rv;
 
