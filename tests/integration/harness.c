@@ -266,6 +266,26 @@ void it_service(const char *name, const char *text)
 	fclose(fp);
 }
 
+void it_service_all(const char *name, const char *args)
+{
+	char text[8192];
+
+	snprintf(text, sizeof(text),
+		 "auth required %%M %s\naccount required %%M %s\n"
+		 "password required %%M %s\nsession required %%M %s\n",
+		 args, args, args, args);
+	it_service(name, text);
+}
+
+struct it_conv it_conv1(const char *a)
+{
+	struct it_conv c;
+
+	memset(&c, 0, sizeof(c));
+	c.answers[0] = a;
+	return c;
+}
+
 pid_t it_spawn(char *const argv[], const char *sock, uid_t uid)
 {
 	pid_t pid = fork();

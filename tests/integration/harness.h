@@ -32,6 +32,12 @@ void it_write_file(const char *path, mode_t mode, const char *text);
 /* Writes a service file; "%M" in text is replaced by the module path. */
 void it_service(const char *name, const char *text);
 
+/* All four groups on the same module line ("%M" + args). */
+void it_service_all(const char *name, const char *args);
+
+/* A conversation answering the first prompt with a. */
+struct it_conv it_conv1(const char *a);
+
 /* fork+exec argv; waits until sock exists (when not NULL). uid != 0 runs
  * the child as that uid/gid. */
 pid_t it_spawn(char *const argv[], const char *sock, uid_t uid);

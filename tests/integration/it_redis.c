@@ -116,17 +116,6 @@ static pid_t start_redis(const char *s, const char *extra1, const char *extra2)
 	return it_spawn(argv, s, 0);
 }
 
-static void service_all(const char *name, const char *args)
-{
-	char text[8192];
-
-	snprintf(text, sizeof(text),
-		 "auth required %%M %s\naccount required %%M %s\n"
-		 "password required %%M %s\nsession required %%M %s\n",
-		 args, args, args, args);
-	it_service(name, text);
-}
-
 static void svc(const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void svc(const char *name, const char *fmt, ...)
@@ -137,7 +126,7 @@ static void svc(const char *name, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
-	service_all(name, args);
+	it_service_all(name, args);
 }
 
 static int group_setup(void **state)
@@ -215,18 +204,9 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-static struct it_conv conv1(const char *a)
-{
-	struct it_conv c;
-
-	memset(&c, 0, sizeof(c));
-	c.answers[0] = a;
-	return c;
-}
-
 static int auth(const char *svcname, const char *user, const char *pw)
 {
-	struct it_conv c = conv1(pw);
+	struct it_conv c = it_conv1(pw);
 
 	return it_op(svcname, user, PAMTEST_AUTHENTICATE, 0, &c);
 }
@@ -335,7 +315,7 @@ static void account_codes(void **state)
 
 static void full_transaction_one_connection(void **state)
 {
-	struct it_conv c = conv1("wonderland");
+	struct it_conv c = it_conv1("wonderland");
 	struct pam_testcase t[] = {
 		pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS),
 		pam_test(PAMTEST_SETCRED, PAM_SUCCESS),
@@ -505,7 +485,7 @@ static void lockout_shared(void **state)
 	/* three failures on host A lock the account on host B */
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(auth("r-locka", "lock", "bad"), PAM_AUTH_ERR);
-	c = conv1("lockpass1");
+	c = it_conv1("lockpass1");
 	assert_int_equal(it_op("r-lockb", "lock", PAMTEST_AUTHENTICATE, 0, &c),
 			 PAM_AUTH_ERR);
 	assert_non_null(strstr(c.out, "locked due to 3 failed logins"));

@@ -47,18 +47,6 @@ static pid_t start_fault(const char *sock, const char *mode)
 	return it_spawn(argv, sock, 0);
 }
 
-/* one service file, all four groups on the same module line */
-static void service_all(const char *name, const char *args)
-{
-	char text[4096];
-
-	snprintf(text, sizeof(text),
-		 "auth required %%M %s\naccount required %%M %s\n"
-		 "password required %%M %s\nsession required %%M %s\n",
-		 args, args, args, args);
-	it_service(name, text);
-}
-
 /* group lines whose result is PAM_SUCCESS only if the module said CODE */
 static void service_expect(const char *name, const char *code,
 			   const char *args)
@@ -86,22 +74,22 @@ static void define_services(void)
 
 	snprintf(args, sizeof(args), "backend=socket protocol=v1 socket=%s",
 		 it_path("absent.sock"));
-	service_all("f-absent", args);
+	it_service_all("f-absent", args);
 	snprintf(args, sizeof(args), "%s", it_path("absent.sock"));
-	service_all("f-absent-r", args);
+	it_service_all("f-absent-r", args);
 	snprintf(args, sizeof(args), "backend=socket protocol=v1 socket=%s",
 		 it_path("dead.sock"));
-	service_all("f-refused", args);
+	it_service_all("f-refused", args);
 	snprintf(args, sizeof(args),
 		 "backend=socket protocol=v1 timeout=500 socket=%s",
 		 it_path("hang.sock"));
-	service_all("f-hang", args);
+	it_service_all("f-hang", args);
 	snprintf(args, sizeof(args), "timeout=500 %s", it_path("hang.sock"));
-	service_all("f-hang-r", args);
+	it_service_all("f-hang-r", args);
 	snprintf(args, sizeof(args),
 		 "backend=socket protocol=v1 timeout=500 socket=%s",
 		 it_path("noaccept.sock"));
-	service_all("f-noaccept", args);
+	it_service_all("f-noaccept", args);
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		char sock[64];
 
@@ -109,50 +97,50 @@ static void define_services(void)
 		snprintf(args, sizeof(args),
 			 "backend=socket protocol=v1 socket=%s", it_path(sock));
 		snprintf(name, sizeof(name), "f-%s", modes[i]);
-		service_all(name, args);
+		it_service_all(name, args);
 		snprintf(args, sizeof(args), "%s", it_path(sock));
 		snprintf(name, sizeof(name), "f-%s-r", modes[i]);
-		service_all(name, args);
+		it_service_all(name, args);
 	}
 	snprintf(args, sizeof(args), "backend=socket protocol=v1 socket=%s",
 		 it_path("owner.sock"));
-	service_all("t-owner", args);
+	it_service_all("t-owner", args);
 	snprintf(args, sizeof(args),
 		 "backend=socket protocol=v1 peer_uid=12345 socket=%s",
 		 it_path("owner.sock"));
-	service_all("t-owner-ok", args);
+	it_service_all("t-owner-ok", args);
 	snprintf(args, sizeof(args), "backend=socket protocol=v1 socket=%s",
 		 it_path("ww/s.sock"));
-	service_all("t-dir", args);
+	it_service_all("t-dir", args);
 	snprintf(args, sizeof(args), "backend=socket protocol=v1 socket=%s",
 		 it_path("nobody/s.sock"));
-	service_all("t-peer", args);
+	it_service_all("t-peer", args);
 	snprintf(args, sizeof(args),
 		 "backend=socket protocol=v1 peer_uid=65534 socket=%s",
 		 it_path("nobody/s.sock"));
-	service_all("t-peer-ok", args);
+	it_service_all("t-peer-ok", args);
 
 	snprintf(args, sizeof(args), "backend=socket socket=%s bogus=1", ref_sock);
-	service_all("o-unknown", args);
+	it_service_all("o-unknown", args);
 	snprintf(args, sizeof(args), "backend=socket socket=%s timeout=abc",
 		 ref_sock);
-	service_all("o-malformed", args);
-	service_all("o-nobackend", "debug");
-	service_all("o-relative", "backend=socket socket=relative.sock");
+	it_service_all("o-malformed", args);
+	it_service_all("o-nobackend", "debug");
+	it_service_all("o-relative", "backend=socket socket=relative.sock");
 	snprintf(args, sizeof(args), "%s config=%s", ref_sock,
 		 it_path("missing.conf"));
-	service_all("o-missing-conf", args);
+	it_service_all("o-missing-conf", args);
 
 	snprintf(args, sizeof(args), "config=%s", it_path("good.conf"));
-	service_all("c-good", args);
-	service_all("c-quiet", args);
+	it_service_all("c-good", args);
+	it_service_all("c-quiet", args);
 	snprintf(args, sizeof(args), "config=%s protocol=redirector",
 		 it_path("good.conf"));
 	service_expect("c-argv-wins", "ignore", args);
 	snprintf(args, sizeof(args), "config=%s", it_path("bad.conf"));
-	service_all("c-bad", args);
+	it_service_all("c-bad", args);
 	snprintf(args, sizeof(args), "config=%s", it_path("loose.conf"));
-	service_all("c-loose", args);
+	it_service_all("c-loose", args);
 }
 
 static int group_setup(void **state)
@@ -177,30 +165,30 @@ static int group_setup(void **state)
 
 	/* pam_redirector drop-in: a bare socket path */
 	snprintf(args, sizeof(args), "%s", ref_sock);
-	service_all("redir", args);
+	it_service_all("redir", args);
 	service_expect("redir-ignore", "ignore", args);
 	snprintf(args, sizeof(args), "%s unsupported=ignore", ref_sock);
 	service_expect("redir-unsup-ignore", "ignore", args);
 	snprintf(args, sizeof(args), "%s unsupported=error", ref_sock);
-	service_all("redir-unsup-error", args);
+	it_service_all("redir-unsup-error", args);
 
 	snprintf(args, sizeof(args), "backend=socket socket=%s protocol=v1",
 		 ref_sock);
-	service_all("v1", args);
+	it_service_all("v1", args);
 	snprintf(args, sizeof(args), "backend=socket socket=%s protocol=v1 quiet",
 		 ref_sock);
-	service_all("v1-quiet", args);
+	it_service_all("v1-quiet", args);
 	snprintf(args, sizeof(args),
 		 "backend=socket socket=%s protocol=v1 use_first_pass", ref_sock);
-	service_all("v1-ufp", args);
+	it_service_all("v1-ufp", args);
 	snprintf(args, sizeof(args),
 		 "backend=socket socket=%s protocol=v1 nullok", ref_sock);
-	service_all("v1-nullok", args);
+	it_service_all("v1-nullok", args);
 	snprintf(args, sizeof(args), "backend=socket socket=%s protocol=v1 debug",
 		 ref_sock);
-	service_all("v1-debug", args);
+	it_service_all("v1-debug", args);
 	snprintf(args, sizeof(args), "%s debug", ref_sock);
-	service_all("redir-debug", args);
+	it_service_all("redir-debug", args);
 	define_services();
 	return 0;
 }
@@ -213,15 +201,6 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-static struct it_conv conv1(const char *a)
-{
-	struct it_conv c;
-
-	memset(&c, 0, sizeof(c));
-	c.answers[0] = a;
-	return c;
-}
-
 /* ---- redirector protocol ---- */
 
 static void redirector_auth(void **state)
@@ -229,15 +208,15 @@ static void redirector_auth(void **state)
 	struct it_conv c;
 
 	(void)state;
-	c = conv1("wonderland");
+	c = it_conv1("wonderland");
 	assert_int_equal(it_op("redir", "alice", PAMTEST_AUTHENTICATE, 0, &c),
 			 PAM_SUCCESS);
 	assert_int_equal(c.prompts, 1);
-	c = conv1("wrong");
+	c = it_conv1("wrong");
 	assert_int_equal(it_op("redir", "alice", PAMTEST_AUTHENTICATE, 0, &c),
 			 PAM_AUTH_ERR);
 	/* the redirector wire cannot say "unknown user": a plain failure */
-	c = conv1("whatever");
+	c = it_conv1("whatever");
 	assert_int_equal(it_op("redir", "nosuchuser", PAMTEST_AUTHENTICATE, 0, &c),
 			 PAM_AUTH_ERR);
 	assert_true(it_log_has("user=alice"));
@@ -245,7 +224,7 @@ static void redirector_auth(void **state)
 
 static void redirector_stubs(void **state)
 {
-	struct it_conv c = conv1("x");
+	struct it_conv c = it_conv1("x");
 
 	(void)state;
 	assert_int_equal(it_op("redir", "alice", PAMTEST_SETCRED, 0, NULL),
@@ -258,12 +237,12 @@ static void redirector_stubs(void **state)
 	assert_int_equal(it_op("redir-ignore", "alice", PAMTEST_CLOSE_SESSION, 0,
 			       NULL), PAM_SUCCESS);
 	/* the same construction does not pass what is not PAM_IGNORE */
-	c = conv1("wrong");
+	c = it_conv1("wrong");
 	assert_int_equal(it_op("redir-ignore", "alice", PAMTEST_AUTHENTICATE, 0,
 			       &c), PAM_AUTH_ERR);
 	/* chauthtok is PAM_SERVICE_ERR with a LOG_ERR line */
 	it_log_clear();
-	c = conv1("x");
+	c = it_conv1("x");
 	assert_int_equal(it_op("redir", "alice", PAMTEST_CHAUTHTOK, 0, &c),
 			 PAM_SERVICE_ERR);
 	assert_true(it_log_has("does not implement chauthtok"));
@@ -272,7 +251,7 @@ static void redirector_stubs(void **state)
 
 static void redirector_unsupported_option(void **state)
 {
-	struct it_conv c = conv1("x");
+	struct it_conv c = it_conv1("x");
 
 	(void)state;
 	assert_int_equal(it_op("redir-unsup-ignore", "alice", PAMTEST_CHAUTHTOK,
@@ -281,7 +260,7 @@ static void redirector_unsupported_option(void **state)
 			       NULL), PAM_SERVICE_ERR);
 	assert_int_equal(it_op("redir-unsup-error", "alice",
 			       PAMTEST_OPEN_SESSION, 0, NULL), PAM_SERVICE_ERR);
-	c = conv1("wonderland");
+	c = it_conv1("wonderland");
 	assert_int_equal(it_op("redir-unsup-error", "alice",
 			       PAMTEST_AUTHENTICATE, 0, &c), PAM_SUCCESS);
 }
@@ -293,25 +272,25 @@ static void v1_authenticate(void **state)
 	struct it_conv c;
 
 	(void)state;
-	c = conv1("wonderland");
+	c = it_conv1("wonderland");
 	assert_int_equal(it_op("v1", "alice", PAMTEST_AUTHENTICATE, 0, &c),
 			 PAM_SUCCESS);
-	c = conv1("nope");
+	c = it_conv1("nope");
 	assert_int_equal(it_op("v1", "alice", PAMTEST_AUTHENTICATE, 0, &c),
 			 PAM_AUTH_ERR);
 	assert_non_null(strstr(c.out, "E:Authentication failed"));
-	c = conv1("nope");
+	c = it_conv1("nope");
 	assert_int_equal(it_op("v1", "nosuchuser", PAMTEST_AUTHENTICATE, 0, &c),
 			 PAM_USER_UNKNOWN);
-	c = conv1("builder12");
+	c = it_conv1("builder12");
 	assert_int_equal(it_op("v1", "bob", PAMTEST_AUTHENTICATE, 0, &c),
 			 PAM_AUTH_ERR);
 	/* quiet and PAM_SILENT suppress the server's message */
-	c = conv1("nope");
+	c = it_conv1("nope");
 	assert_int_equal(it_op("v1-quiet", "alice", PAMTEST_AUTHENTICATE, 0, &c),
 			 PAM_AUTH_ERR);
 	assert_string_equal(c.out, "");
-	c = conv1("nope");
+	c = it_conv1("nope");
 	assert_int_equal(it_op("v1", "alice", PAMTEST_AUTHENTICATE, PAM_SILENT,
 			       &c), PAM_AUTH_ERR);
 	assert_string_equal(c.out, "");
@@ -348,7 +327,7 @@ static void v1_setcred_account(void **state)
 
 static void v1_full_transaction(void **state)
 {
-	struct it_conv c = conv1("wonderland");
+	struct it_conv c = it_conv1("wonderland");
 	struct pam_testcase t[] = {
 		pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS),
 		pam_test(PAMTEST_SETCRED, PAM_SUCCESS),
@@ -368,7 +347,7 @@ static void v1_full_transaction(void **state)
 /* PAM items reach the server; the password never reaches its log */
 static void v1_items_sent(void **state)
 {
-	struct it_conv c = conv1("wonderland");
+	struct it_conv c = it_conv1("wonderland");
 	struct pam_conv pc = { it_conv_fn, &c };
 	pam_handle_t *ph = NULL;
 	FILE *fp;
@@ -414,10 +393,10 @@ static void v1_chauthtok_root(void **state)
 			 PAM_SUCCESS);
 	assert_int_equal(c.prompts, 2); /* root: no current-password prompt */
 	assert_non_null(strstr(c.out, "I:Password changed"));
-	c = conv1("frankNEW12");
+	c = it_conv1("frankNEW12");
 	assert_int_equal(it_op("v1", "frank", PAMTEST_AUTHENTICATE, 0, &c),
 			 PAM_SUCCESS);
-	c = conv1("frankpass1");
+	c = it_conv1("frankpass1");
 	assert_int_equal(it_op("v1", "frank", PAMTEST_AUTHENTICATE, 0, &c),
 			 PAM_AUTH_ERR);
 	/* refused by the server: too short */
@@ -448,7 +427,7 @@ static void v1_chauthtok_user(void **state)
 			 PAM_AUTHTOK_ERR);
 	assert_int_equal(it_chauthtok_as_user("v1", "gina", "ginapass1", "ginaNEW123"),
 			 PAM_SUCCESS);
-	c = conv1("ginaNEW123");
+	c = it_conv1("ginaNEW123");
 	assert_int_equal(it_op("v1", "gina", PAMTEST_AUTHENTICATE, 0, &c),
 			 PAM_SUCCESS);
 }
@@ -460,18 +439,18 @@ static void v1_password_options(void **state)
 
 	(void)state;
 	/* use_first_pass with nothing stacked: refused, no prompt */
-	c = conv1("wonderland");
+	c = it_conv1("wonderland");
 	assert_int_equal(it_op("v1-ufp", "alice", PAMTEST_AUTHENTICATE, 0, &c),
 			 PAM_AUTH_ERR);
 	assert_int_equal(c.prompts, 0);
 	/* empty password: refused without contacting the server... */
 	before = it_count_lines(ref_log);
-	c = conv1("");
+	c = it_conv1("");
 	assert_int_equal(it_op("v1", "alice", PAMTEST_AUTHENTICATE, 0, &c),
 			 PAM_AUTH_ERR);
 	assert_int_equal(it_count_lines(ref_log), before);
 	/* ...unless nullok, then the server decides */
-	c = conv1("");
+	c = it_conv1("");
 	assert_int_equal(it_op("v1-nullok", "alice", PAMTEST_AUTHENTICATE, 0, &c),
 			 PAM_AUTH_ERR);
 	assert_int_equal(it_count_lines(ref_log), before + 1);
@@ -486,10 +465,10 @@ static void debug_never_logs_passwords(void **state)
 	(void)state;
 	it_log_clear();
 	for (int i = 0; i < 2; i++) {
-		c = conv1(pws[i]);
+		c = it_conv1(pws[i]);
 		assert_int_equal(it_op("v1-debug", "alice", PAMTEST_AUTHENTICATE, 0,
 				       &c), i == 0 ? PAM_SUCCESS : PAM_AUTH_ERR);
-		c = conv1(pws[i]);
+		c = it_conv1(pws[i]);
 		assert_int_equal(it_op("redir-debug", "alice", PAMTEST_AUTHENTICATE,
 				       0, &c), i == 0 ? PAM_SUCCESS : PAM_AUTH_ERR);
 	}
@@ -516,7 +495,7 @@ static void *thread_logins(void *arg)
 
 	for (int i = 0; i < 10; i++) {
 		bool right = ((i + id) % 2) == 0;
-		struct it_conv c = conv1(right ? "wonderland" : "nope");
+		struct it_conv c = it_conv1(right ? "wonderland" : "nope");
 		struct pam_testcase t[] = {
 			pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS),
 			pam_test(PAMTEST_ACCOUNT, PAM_SUCCESS),
@@ -555,23 +534,23 @@ static void crlf_refused(void **state)
 
 	(void)state;
 	for (int i = 0; i < 2; i++) {
-		c = conv1("wonderland");
+		c = it_conv1("wonderland");
 		assert_int_equal(it_op("v1", users[i], PAMTEST_AUTHENTICATE, 0, &c),
 				 PAM_USER_UNKNOWN);
-		c = conv1("wonderland");
+		c = it_conv1("wonderland");
 		assert_int_equal(it_op("redir", users[i], PAMTEST_AUTHENTICATE, 0,
 				       &c), PAM_USER_UNKNOWN);
 		assert_int_equal(it_op("v1", users[i], PAMTEST_ACCOUNT, 0, NULL),
 				 PAM_USER_UNKNOWN);
 	}
-	c = conv1("wonder\nland");
+	c = it_conv1("wonder\nland");
 	assert_int_equal(it_op("v1", "alice", PAMTEST_AUTHENTICATE, 0, &c),
 			 PAM_AUTH_ERR);
-	c = conv1("wonder\rland");
+	c = it_conv1("wonder\rland");
 	assert_int_equal(it_op("redir", "alice", PAMTEST_AUTHENTICATE, 0, &c),
 			 PAM_AUTH_ERR);
 	/* NUL cannot cross PAM's C-string API: what arrives is the prefix */
-	c = conv1("wonder\0land");
+	c = it_conv1("wonder\0land");
 	assert_int_equal(it_op("v1", "alice", PAMTEST_AUTHENTICATE, 0, &c),
 			 PAM_AUTH_ERR);
 	assert_int_equal(it_count_lines(ref_log), before + 1);
@@ -608,7 +587,7 @@ static void assert_all_unavail(const char *svc)
 
 static void fault_no_server(void **state)
 {
-	struct it_conv c = conv1("wonderland");
+	struct it_conv c = it_conv1("wonderland");
 
 	(void)state;
 	assert_all_unavail("f-absent");
@@ -634,7 +613,7 @@ static void fault_refused(void **state)
 
 static void expect_timeout(const char *svc, double timeout_s)
 {
-	struct it_conv c = conv1("wonderland");
+	struct it_conv c = it_conv1("wonderland");
 	double t0 = it_now(), dt;
 	double slack = getenv("PU_UNDER_VALGRIND") ? 3.0 : 0.5;
 
@@ -681,7 +660,7 @@ static void fault_bad_replies(void **state)
 		assert_all_unavail(name);
 		/* the redirector wire: "OK partial" and the rest are not "0" */
 		snprintf(name, sizeof(name), "f-%s-r", modes[i]);
-		c = conv1("wonderland");
+		c = it_conv1("wonderland");
 		assert_int_equal(it_op(name, "alice", PAMTEST_AUTHENTICATE, 0, &c),
 				 PAM_AUTHINFO_UNAVAIL);
 		it_stop(p);
@@ -697,12 +676,12 @@ static void trust_socket_owner(void **state)
 	(void)state;
 	assert_int_equal(chown(sock, 12345, 12345), 0);
 	it_log_clear();
-	c = conv1("wonderland");
+	c = it_conv1("wonderland");
 	assert_int_equal(it_op("t-owner", "alice", PAMTEST_AUTHENTICATE, 0, &c),
 			 PAM_AUTHINFO_UNAVAIL);
 	assert_true(it_log_has("owned by uid 12345"));
 	/* peer_uid names the owner the administrator trusts */
-	c = conv1("wonderland");
+	c = it_conv1("wonderland");
 	assert_int_equal(it_op("t-owner-ok", "alice", PAMTEST_AUTHENTICATE, 0, &c),
 			 PAM_SUCCESS);
 	it_stop(p);
@@ -719,24 +698,24 @@ static void trust_directory(void **state)
 	assert_int_equal(mkdir(dir, 0755), 0);
 	snprintf(sock, sizeof(sock), "%s/s.sock", dir);
 	p = start_ref(sock, 0);
-	c = conv1("wonderland");
+	c = it_conv1("wonderland");
 	assert_int_equal(it_op("t-dir", "alice", PAMTEST_AUTHENTICATE, 0, &c),
 			 PAM_SUCCESS);
 	assert_int_equal(chmod(dir, 0777), 0);
 	it_log_clear();
-	c = conv1("wonderland");
+	c = it_conv1("wonderland");
 	assert_int_equal(it_op("t-dir", "alice", PAMTEST_AUTHENTICATE, 0, &c),
 			 PAM_AUTHINFO_UNAVAIL);
 	assert_true(it_log_has("writable by group or others"));
 	assert_int_equal(chmod(dir, 0775), 0);
-	c = conv1("wonderland");
+	c = it_conv1("wonderland");
 	assert_int_equal(it_op("t-dir", "alice", PAMTEST_AUTHENTICATE, 0, &c),
 			 PAM_AUTHINFO_UNAVAIL);
 	/* a regular file where the socket should be */
 	assert_int_equal(chmod(dir, 0755), 0);
 	it_stop(p);
 	it_write_file(sock, 0600, "not a socket\n");
-	c = conv1("wonderland");
+	c = it_conv1("wonderland");
 	assert_int_equal(it_op("t-dir", "alice", PAMTEST_AUTHENTICATE, 0, &c),
 			 PAM_AUTHINFO_UNAVAIL);
 }
@@ -759,11 +738,11 @@ static void trust_peer_uid(void **state)
 	assert_int_equal(chown(sock, 0, 0), 0);
 	assert_int_equal(chown(dir, 0, 0), 0);
 	it_log_clear();
-	c = conv1("wonderland");
+	c = it_conv1("wonderland");
 	assert_int_equal(it_op("t-peer", "alice", PAMTEST_AUTHENTICATE, 0, &c),
 			 PAM_AUTHINFO_UNAVAIL);
 	assert_true(it_log_has("untrusted peer"));
-	c = conv1("wonderland");
+	c = it_conv1("wonderland");
 	assert_int_equal(it_op("t-peer-ok", "alice", PAMTEST_AUTHENTICATE, 0, &c),
 			 PAM_SUCCESS);
 	it_stop(p);
@@ -779,7 +758,7 @@ static void options_bad(void **state)
 	(void)state;
 
 	it_log_clear();
-	c = conv1("wonderland");
+	c = it_conv1("wonderland");
 	assert_int_equal(it_op("o-unknown", "alice", PAMTEST_AUTHENTICATE, 0, &c),
 			 PAM_SERVICE_ERR);
 	assert_int_equal(c.prompts, 0);
