@@ -20,7 +20,7 @@ WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 OPT      ?= -O2 -g
 SAN      ?=
 CFLAGS   ?=
-CFLAGS   += -I/usr/include/hiredis -std=gnu11 $(OPT) $(WARN) -fPIC -fvisibility=hidden \
+CFLAGS   += -Isrc -I/usr/include/hiredis -std=gnu11 $(OPT) $(WARN) -fPIC -fvisibility=hidden \
             -D_FORTIFY_SOURCE=2 -fstack-protector-strong -MMD -MP $(SAN)
 LDFLAGS  += $(SAN)
 LIBS     := -lpam -lconfig -lhiredis -lcrypt -lcrypto
@@ -28,7 +28,7 @@ TEST_CFLAGS := -Wno-format-truncation
 IT_LIBS  ?= -Wl,--no-as-needed -lpam_wrapper -lpamtest
 IT_DEFS  ?=
 
-LIB_SRC  := $(wildcard src/common/*.c) $(wildcard src/backends/*.c)
+LIB_SRC  := src/dispatch.c $(wildcard src/common/*.c src/pam/*.c src/backends/*.c src/backends/*/*.c)
 SM_SRC   := $(wildcard src/pam_sm_*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 SM_OBJ   := $(SM_SRC:%.c=$(BUILD)/%.o)

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "common/replay.h"
+#include "backends/replay/entry.h"
 #include "app.h"
 
 static void write_service(const char *svcdir, const char *svc,

@@ -1,7 +1,7 @@
 #define PAM_SM_AUTH
 #include <security/pam_modules.h>
 
-#include "common/call.h"
+#include "pam/call.h"
 
 PU_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 			const char **argv)

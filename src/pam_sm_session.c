@@ -1,7 +1,7 @@
 #define PAM_SM_SESSION
 #include <security/pam_modules.h>
 
-#include "common/call.h"
+#include "pam/call.h"
 
 PU_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 			const char **argv)

@@ -5,7 +5,7 @@
 #ifndef PU_BACKEND_H
 #define PU_BACKEND_H
 
-#include "../common/call.h"
+#include "pam/call.h"
 
 enum pu_support {
 	PU_IMPLEMENTED,

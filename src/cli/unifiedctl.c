@@ -22,11 +22,11 @@
 
 #include "common/hash.h"
 #include "common/options.h"
-#include "common/redis.h"
-#include "common/replay.h"
+#include "common/redis_client.h"
+#include "backends/replay/entry.h"
 #include "common/secret.h"
-#include "common/unixsock.h"
-#include "common/userstore.h"
+#include "common/net.h"
+#include "backends/redis/users.h"
 #include "common/version.h"
 
 #include <openssl/rand.h>

@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "common/wire.h"
+#include "backends/socket/wire.h"
 
 static enum pu_status rdec(const char *s)
 {

@@ -24,10 +24,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "deadline.h"
-#include "options.h"
-#include "redis.h"
-#include "status.h"
+#include "common/deadline.h"
+#include "common/options.h"
+#include "common/redis_client.h"
+#include "common/status.h"
 
 #define PU_MAC_LEN 32
 #define PU_REPLAY_MAX 1024

@@ -5,7 +5,7 @@
  * and write one summary line to syslog.
  */
 #define _GNU_SOURCE
-#include "call.h"
+#include "pam/call.h"
 
 #include <security/pam_ext.h>
 #include <stdarg.h>
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "../backends/backend.h"
+#include "backends/backend.h"
 
 /* Copies s with anything unprintable replaced, for logs and messages. */
 static const char *printable(const char *s, char *buf, size_t size)

@@ -18,8 +18,8 @@
 #include <stdbool.h>
 #include <time.h>
 
-#include "hash.h"
-#include "redis.h"
+#include "common/hash.h"
+#include "common/redis_client.h"
 
 #define PU_KEY_MAX 1400
 

@@ -9,9 +9,9 @@
 #include <security/pam_modules.h>
 #include <stdbool.h>
 
-#include "deadline.h"
-#include "options.h"
-#include "status.h"
+#include "common/deadline.h"
+#include "common/options.h"
+#include "common/status.h"
 
 struct pu_call {
 	pam_handle_t *pamh;

@@ -8,7 +8,7 @@
  * handle costs no round trip; in another process it fetches its own.
  */
 #define _GNU_SOURCE
-#include "backend.h"
+#include "backends/backend.h"
 
 #include <security/pam_ext.h>
 #include <stdio.h>
@@ -17,9 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../common/hash.h"
-#include "../common/secret.h"
-#include "../common/userstore.h"
+#include "common/hash.h"
+#include "common/secret.h"
+#include "backends/redis/users.h"
 
 #define DATA_NAME "pam_unified_redis"
 

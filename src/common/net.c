@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "unixsock.h"
+#include "net.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -6,7 +6,7 @@
  * deadline in src/common/unixsock.h.
  */
 #define _GNU_SOURCE
-#include "backend.h"
+#include "backends/backend.h"
 
 #include <security/pam_ext.h>
 #include <stdlib.h>
@@ -14,8 +14,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../common/unixsock.h"
-#include "../common/wire.h"
+#include "common/net.h"
+#include "backends/socket/wire.h"
 
 static enum pu_support socket_support(const struct pu_options *o,
 				      enum pu_op op)

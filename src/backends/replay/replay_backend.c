@@ -10,14 +10,14 @@
  * credential module.  Store layout in src/common/replay.h.
  */
 #define _GNU_SOURCE
-#include "backend.h"
+#include "backends/backend.h"
 
 #include <security/pam_ext.h>
 #include <string.h>
 #include <time.h>
 
-#include "../common/replay.h"
-#include "../common/secret.h"
+#include "backends/replay/entry.h"
+#include "common/secret.h"
 
 static enum pu_support replay_support(const struct pu_options *o, enum pu_op op)
 {

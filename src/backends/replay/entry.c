@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "replay.h"
+#include "entry.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "secret.h"
+#include "common/secret.h"
 
 #define MAGIC "PUREPLAY1\n"
 #define MAGIC_LEN 10

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "redis.h"
+#include "redis_client.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "secret.h"
-#include "unixsock.h"
+#include "net.h"
 
 struct pu_redis {
 	int fd;

@@ -23,7 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "status.h"
+#include "common/status.h"
 
 #define PU_REPLY_MAX 4096
 

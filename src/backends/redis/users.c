@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "userstore.h"
+#include "users.h"
 
 #include <errno.h>
 #include <stdio.h>
