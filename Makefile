@@ -19,19 +19,25 @@ WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Werror
 OPT      ?= -O2 -g
 SAN      ?=
+PKGS     := pam libconfig hiredis libcrypto libxcrypt
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS     := $(or $(shell pkg-config --libs $(PKGS) 2>/dev/null),-lpam -lconfig -lhiredis -lcrypto -lcrypt)
+CMOCKA   := $(or $(shell pkg-config --libs cmocka 2>/dev/null),-lcmocka)
 CFLAGS   ?=
-CFLAGS   += -Isrc -I/usr/include/hiredis -std=gnu11 $(OPT) $(WARN) -fPIC -fvisibility=hidden \
+CFLAGS   += -Isrc $(PKG_CFLAGS) -std=gnu11 $(OPT) $(WARN) -fPIC -fvisibility=hidden \
             -D_FORTIFY_SOURCE=2 -fstack-protector-strong -MMD -MP $(SAN)
 LDFLAGS  += $(SAN)
-LIBS     := -lpam -lconfig -lhiredis -lcrypt -lcrypto
 TEST_CFLAGS := -Wno-format-truncation
-IT_LIBS  ?= -Wl,--no-as-needed -lpam_wrapper -lpamtest
-IT_DEFS  ?=
+IT_LIBS  ?=
+IT_DEFS  ?= -DIT_CONFDIR
 
 LIB_SRC  := src/dispatch.c $(wildcard src/common/*.c src/pam/*.c src/backends/*.c src/backends/*/*.c)
 SM_SRC   := $(wildcard src/pam_sm_*.c)
+CLI_SRC  := $(wildcard src/cli/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 SM_OBJ   := $(SM_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+OBJS     := $(LIB_OBJ) $(SM_OBJ) $(CLI_OBJ)
 ARCHIVE  := $(BUILD)/libpam_unified.a
 MODULE   := $(BUILD)/pam_unified.so
 CTL      := $(BUILD)/unifiedctl
@@ -65,9 +71,9 @@ man-check: $(MAN_OUT)
 	  if [ -n "$$out" ]; then echo "FAIL $$m: $$out"; exit 1; fi; \
 	  echo "ok   $$m renders without warnings"; done
 
-$(CTL): src/cli/unifiedctl.c $(ARCHIVE)
+$(CTL): $(CLI_OBJ) $(ARCHIVE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Isrc $< -o $@ $(ARCHIVE) $(LDFLAGS) $(LIBS)
+	$(CC) $(CLI_OBJ) -o $@ $(ARCHIVE) $(LDFLAGS) $(LIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -85,7 +91,7 @@ $(MODULE): $(SM_OBJ) $(ARCHIVE) src/pam_unified.map
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(ARCHIVE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Isrc $< -o $@ $(ARCHIVE) $(LDFLAGS) -lcmocka $(LIBS)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) $< -o $@ $(ARCHIVE) $(LDFLAGS) $(CMOCKA) $(LIBS)
 
 $(BUILD)/tests/it_%: tests/integration/it_%.c tests/integration/harness.c \
                      tests/integration/harness.h $(MODULE)
@@ -238,4 +244,4 @@ deb-check: deb
 clean:
 	rm -rf build build-asan
 
--include $(shell find $(BUILD) build-asan -path '*/deb' -prune -o -type f -name '*.d' -print 2>/dev/null)
+-include $(OBJS:.o=.d)

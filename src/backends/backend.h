@@ -1,6 +1,7 @@
 /*
  * A backend is a table: whether it implements each operation for the
- * given options, and one function that runs the implemented ones.
+ * given options, and one function that runs the implemented ones.  A
+ * backend uses src/pam and src/common, never another backend.
  */
 #ifndef PU_BACKEND_H
 #define PU_BACKEND_H
@@ -22,11 +23,6 @@ struct pu_backend {
 extern const struct pu_backend pu_backend_socket;
 extern const struct pu_backend pu_backend_redis;
 extern const struct pu_backend pu_backend_replay;
-
-/* The PAM handle's Redis connection for these options (redis.c): one
- * connection per handle, shared by the redis and replay lines. */
-struct pu_redis;
-enum pu_status pu_redis_handle_conn(struct pu_call *c, struct pu_redis **conn);
 
 const struct pu_backend *pu_backend_find(enum pu_backend_id id);
 

@@ -4,9 +4,10 @@
 #include <crypt.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <string.h>
-
-#include "secret.h"
 
 static const char *method_prefix(enum pu_hash m)
 {
@@ -17,6 +18,26 @@ static const char *method_prefix(enum pu_hash m)
 	case PU_HASH_DEFAULT: break;
 	}
 	return NULL; /* libxcrypt's preferred method */
+}
+
+const char *pu_hash_method(const char *stored)
+{
+	static const struct {
+		const char *prefix, *name;
+	} names[] = {
+		{ "$y$", "yescrypt" }, { "$gy$", "gost-yescrypt" },
+		{ "$7$", "scrypt" },   { "$6$", "sha512crypt" },
+		{ "$5$", "sha256crypt" }, { "$2b$", "bcrypt" },
+	};
+
+	if (stored == NULL)
+		return "none";
+	if (stored[0] == '\0')
+		return "empty";
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strncmp(stored, names[i].prefix, strlen(names[i].prefix)) == 0)
+			return names[i].name;
+	return stored[0] == '!' || stored[0] == '*' ? "locked" : "unsupported";
 }
 
 bool pu_hash_supported(const char *s)
@@ -63,7 +84,7 @@ enum pu_status pu_hash_verify(const char *password, const char *stored,
 	st = run_crypt(password, stored, out, sizeof(out), err);
 	if (st != PU_OK)
 		return st == PU_NOMEM ? st : PU_OK;
-	*match = strlen(out) == len && pu_ct_equal(out, stored, len);
+	*match = strlen(out) == len && CRYPTO_memcmp(out, stored, len) == 0;
 	explicit_bzero(out, sizeof(out));
 	return PU_OK;
 }
@@ -86,4 +107,28 @@ void pu_hash_dummy(const char *password, enum pu_hash method)
 
 	if (pu_hash_make(password, method, out, sizeof(out), NULL) == PU_OK)
 		explicit_bzero(out, sizeof(out));
+}
+
+bool pu_hmac_sha256(const void *key, size_t keylen,
+		    const struct pu_bytes *parts, size_t n,
+		    unsigned char out[32])
+{
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+	OSSL_PARAM params[2];
+	size_t outl = 0;
+	bool ok;
+
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+						     (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	ok = ctx != NULL && EVP_MAC_init(ctx, key, keylen, params) == 1;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = EVP_MAC_update(ctx, parts[i].p, parts[i].len) == 1;
+	ok = ok && EVP_MAC_final(ctx, out, &outl, 32) == 1 && outl == 32;
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(mac);
+	if (!ok)
+		memset(out, 0, 32);
+	return ok;
 }

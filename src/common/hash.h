@@ -11,6 +11,10 @@
 
 #define PU_HASH_MAX 512
 
+/* The method of a stored hash, for humans: "yescrypt", "sha512crypt",
+ * ..., "empty", "locked" ('!' or '*'), "unsupported", "none" (NULL). */
+const char *pu_hash_method(const char *stored);
+
 /* true for the prefixes SPEC 7 accepts: $y$ $gy$ $7$ $6$ $5$ $2b$ */
 bool pu_hash_supported(const char *stored);
 
@@ -22,6 +26,16 @@ enum pu_status pu_hash_verify(const char *password, const char *stored,
 /* New hash of password with method, into out (PU_HASH_MAX bytes). */
 enum pu_status pu_hash_make(const char *password, enum pu_hash method,
 			    char *out, size_t size, struct pu_err *err);
+
+/* HMAC-SHA256 over the concatenation of n parts (no copy is made).
+ * false only if libcrypto failed; out is then zeroed. */
+struct pu_bytes {
+	const void *p;
+	size_t len;
+};
+bool pu_hmac_sha256(const void *key, size_t keylen,
+		    const struct pu_bytes *parts, size_t n,
+		    unsigned char out[32]);
 
 /* The work of one verification with method, for users that do not exist:
  * the answer "unknown" must not come back faster than "wrong password". */

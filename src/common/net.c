@@ -9,11 +9,57 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+enum pu_status pu_endpoint_parse(const char *spec, struct pu_endpoint *ep,
+				 struct pu_err *err)
+{
+	const char *hp = spec, *colon;
+	size_t hl, pl;
+
+	memset(ep, 0, sizeof(*ep));
+	if (strncmp(spec, "unix:", 5) == 0) {
+		if (spec[5] != '/')
+			return pu_fail(err, PU_CONFIG, "%.80s: not an absolute path",
+				       spec);
+		if (strlen(spec + 5) >= sizeof(ep->path))
+			return pu_fail(err, PU_CONFIG, "%.80s: socket path too long",
+				       spec);
+		ep->is_unix = true;
+		memcpy(ep->path, spec + 5, strlen(spec + 5) + 1);
+		return PU_OK;
+	}
+	if (strncmp(spec, "tcp://", 6) == 0)
+		hp = spec + 6;
+	colon = strrchr(hp, ':');
+	if (colon == NULL || colon == hp || colon[1] == '\0')
+		return pu_fail(err, PU_CONFIG, "%.80s: expected unix:/path, "
+			       "tcp://host:port or host:port", spec);
+	hl = (size_t)(colon - hp);
+	if (hp[0] == '[') { /* [::1]:6379 */
+		if (hl < 3 || hp[hl - 1] != ']')
+			return pu_fail(err, PU_CONFIG, "%.80s: bad [address]", spec);
+		hp++;
+		hl -= 2;
+	} else if (memchr(hp, ':', hl) != NULL) {
+		return pu_fail(err, PU_CONFIG,
+			       "%.80s: an IPv6 address goes in brackets", spec);
+	}
+	pl = strlen(colon + 1);
+	if (hl >= sizeof(ep->host) || pl >= sizeof(ep->port) ||
+	    strspn(colon + 1, "0123456789") != pl || atoi(colon + 1) < 1 ||
+	    atoi(colon + 1) > 65535)
+		return pu_fail(err, PU_CONFIG, "%.80s: bad host or port", spec);
+	memcpy(ep->host, hp, hl);
+	ep->host[hl] = '\0';
+	memcpy(ep->port, colon + 1, pl + 1);
+	return PU_OK;
+}
 
 static bool trusted_uid(uid_t uid, uid_t peer_uid)
 {

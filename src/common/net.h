@@ -4,8 +4,8 @@
  * non-blocking with CLOEXEC, check SO_PEERCRED, then write/read with
  * poll() against the one deadline.  No pam_handle_t here.
  */
-#ifndef PU_UNIXSOCK_H
-#define PU_UNIXSOCK_H
+#ifndef PU_NET_H
+#define PU_NET_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,6 +13,18 @@
 
 #include "deadline.h"
 #include "status.h"
+
+/* Where to connect: "unix:/path", "tcp://host:port" or "host:port"
+ * ("[v6]:port" for an IPv6 literal). */
+struct pu_endpoint {
+	bool is_unix;
+	char path[108];       /* sun_path */
+	char host[256];
+	char port[8];
+};
+
+enum pu_status pu_endpoint_parse(const char *spec, struct pu_endpoint *ep,
+				 struct pu_err *err);
 
 /* Trust checks on the path before connecting. */
 enum pu_status pu_unix_check_path(const char *path, uid_t peer_uid,

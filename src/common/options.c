@@ -13,6 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file.h"
+#include "net.h"
+
 enum opt_kind { K_BOOL, K_INT, K_PATH, K_ENUM, K_STR };
 
 struct opt_desc {
@@ -37,44 +40,54 @@ static const char *const unsupported_names[] = { "", "ignore", "error", NULL };
 
 #define OFF(f) offsetof(struct pu_options, f)
 #define SZ(f) sizeof(((struct pu_options *)0)->f)
+#define BOOL(n, f) { n, K_BOOL, OFF(f), 0, 0, 0, NULL, false }
+#define INT(n, f, lo, hi) { n, K_INT, OFF(f), 0, lo, hi, NULL, false }
+#define ENUM(n, f, names) { n, K_ENUM, OFF(f), 0, 0, 0, names, false }
+#define PATH(n, f) { n, K_PATH, OFF(f), SZ(f), 0, 0, NULL, true }
+#define STR(n, f) { n, K_STR, OFF(f), SZ(f), 0, 0, NULL, false }
 
 /* Every option the module knows.  "config" is handled apart: it is only
  * valid as a module argument. */
 static const struct opt_desc opts_table[] = {
-	{ "backend", K_ENUM, OFF(backend), 0, 0, 0, backend_names, false },
-	{ "debug", K_BOOL, OFF(debug), 0, 0, 0, NULL, false },
-	{ "quiet", K_BOOL, OFF(quiet), 0, 0, 0, NULL, false },
-	{ "use_first_pass", K_BOOL, OFF(use_first_pass), 0, 0, 0, NULL, false },
-	{ "try_first_pass", K_BOOL, OFF(try_first_pass), 0, 0, 0, NULL, false },
-	{ "use_authtok", K_BOOL, OFF(use_authtok), 0, 0, 0, NULL, false },
-	{ "nullok", K_BOOL, OFF(nullok), 0, 0, 0, NULL, false },
-	{ "timeout", K_INT, OFF(timeout_ms), 0, 1, 600000, NULL, false },
-	{ "unsupported", K_ENUM, OFF(unsupported), 0, 0, 0, unsupported_names, false },
-	{ "socket", K_PATH, OFF(socket_path), SZ(socket_path), 0, 0, NULL, true },
-	{ "protocol", K_ENUM, OFF(protocol), 0, 0, 0, protocol_names, false },
-	{ "peer_uid", K_INT, OFF(peer_uid), 0, 0, (long)UINT32_MAX - 1, NULL, false },
-	{ "redis", K_STR, OFF(redis), SZ(redis), 0, 0, NULL, false },
-	{ "sentinel", K_STR, OFF(sentinel), SZ(sentinel), 0, 0, NULL, false },
-	{ "sentinel_master", K_STR, OFF(sentinel_master), SZ(sentinel_master), 0, 0, NULL, false },
-	{ "redis_user", K_STR, OFF(redis_user), SZ(redis_user), 0, 0, NULL, false },
-	{ "redis_password_file", K_PATH, OFF(redis_password_file), SZ(redis_password_file), 0, 0, NULL, true },
-	{ "redis_db", K_INT, OFF(redis_db), 0, 0, 65535, NULL, false },
-	{ "redis_auth", K_ENUM, OFF(redis_auth), 0, 0, 0, rauth_names, false },
-	{ "prefix", K_STR, OFF(prefix), SZ(prefix), 0, 0, NULL, false },
-	{ "deny", K_INT, OFF(deny), 0, 0, 1000, NULL, false },
-	{ "fail_interval", K_INT, OFF(fail_interval), 0, 1, 31536000, NULL, false },
-	{ "unlock_time", K_INT, OFF(unlock_time), 0, 0, 31536000, NULL, false },
-	{ "max_age", K_INT, OFF(max_age), 0, 0, 100000, NULL, false },
-	{ "warn_age", K_INT, OFF(warn_age), 0, 0, 100000, NULL, false },
-	{ "minlen", K_INT, OFF(minlen), 0, 1, 512, NULL, false },
-	{ "hash", K_ENUM, OFF(hash), 0, 0, 0, hash_names, false },
-	{ "window", K_INT, OFF(window), 0, 0, 1000, NULL, false },
-	{ "remember", K_INT, OFF(remember), 0, 0, 1000, NULL, false },
-	{ "commit", K_ENUM, OFF(commit), 0, 0, 0, commit_names, false },
-	{ "pending_ttl", K_INT, OFF(pending_ttl), 0, 1, 86400, NULL, false },
-	{ "key_file", K_PATH, OFF(key_file), SZ(key_file), 0, 0, NULL, true },
-	{ "store", K_ENUM, OFF(store), 0, 0, 0, store_names, false },
-	{ "dir", K_PATH, OFF(dir), SZ(dir), 0, 0, NULL, true },
+	ENUM("backend", backend, backend_names),
+	BOOL("debug", debug),
+	BOOL("quiet", quiet),
+	BOOL("use_first_pass", use_first_pass),
+	BOOL("try_first_pass", try_first_pass),
+	BOOL("use_authtok", use_authtok),
+	BOOL("nullok", nullok),
+	INT("timeout", timeout_ms, 1, 600000),
+	ENUM("unsupported", unsupported, unsupported_names),
+	STR("prefix", prefix),
+	/* socket */
+	PATH("socket", socket.path),
+	ENUM("protocol", socket.protocol, protocol_names),
+	INT("peer_uid", socket.peer_uid, 0, (long)UINT32_MAX - 1),
+	/* redis connection */
+	STR("redis", conn.redis),
+	STR("sentinel", conn.sentinel),
+	STR("sentinel_master", conn.sentinel_master),
+	STR("redis_user", conn.user),
+	PATH("redis_password_file", conn.password_file),
+	INT("redis_db", conn.db, 0, 65535),
+	ENUM("redis_auth", conn.auth, rauth_names),
+	/* lockout */
+	INT("deny", lock.deny, 0, 1000),
+	INT("fail_interval", lock.fail_interval, 1, 31536000),
+	INT("unlock_time", lock.unlock_time, 0, 31536000),
+	/* password and account policy */
+	INT("max_age", policy.max_age, 0, 100000),
+	INT("warn_age", policy.warn_age, 0, 100000),
+	INT("minlen", policy.minlen, 1, 512),
+	ENUM("hash", policy.hash, hash_names),
+	/* replay */
+	INT("window", replay.window, 0, 1000),
+	INT("remember", replay.remember, 0, 1000),
+	ENUM("commit", replay.commit, commit_names),
+	INT("pending_ttl", replay.pending_ttl, 1, 86400),
+	PATH("key_file", replay.key_file),
+	ENUM("store", replay.store, store_names),
+	PATH("dir", replay.dir),
 };
 
 const char *pu_option_name(size_t i)
@@ -90,16 +103,18 @@ void pu_options_defaults(struct pu_options *o)
 	snprintf(o->config, sizeof(o->config), "%s", PU_DEFAULT_CONFIG);
 	o->timeout_ms = 2000;
 	o->unsupported = PU_UNSUP_DEFAULT;
-	o->protocol = PU_PROTO_REDIRECTOR;
-	o->peer_uid = 0;
 	snprintf(o->prefix, sizeof(o->prefix), "pam:");
-	o->fail_interval = 900;
-	o->unlock_time = 600;
-	o->warn_age = 7;
-	o->minlen = 8;
-	o->pending_ttl = 300;
-	snprintf(o->key_file, sizeof(o->key_file), "%s", PU_DEFAULT_KEY_FILE);
-	snprintf(o->dir, sizeof(o->dir), "%s", PU_DEFAULT_REPLAY_DIR);
+	o->socket.protocol = PU_PROTO_REDIRECTOR;
+	o->socket.peer_uid = 0;
+	o->lock.fail_interval = 900;
+	o->lock.unlock_time = 600;
+	o->policy.warn_age = 7;
+	o->policy.minlen = 8;
+	o->replay.pending_ttl = 300;
+	snprintf(o->replay.key_file, sizeof(o->replay.key_file), "%s",
+		 PU_DEFAULT_KEY_FILE);
+	snprintf(o->replay.dir, sizeof(o->replay.dir), "%s",
+		 PU_DEFAULT_REPLAY_DIR);
 }
 
 const char *pu_backend_name(enum pu_backend_id id)
@@ -243,14 +258,80 @@ enum pu_status pu_options_set(struct pu_options *o, enum pu_source src,
 	return pu_fail(err, PU_CONFIG, "%s: internal error", key);
 }
 
+
+/* ---------------- the configuration file ---------------- */
+
+#define CONFIG_MAX (256 * 1024)
+
+struct pu_setting {
+	char *service;        /* NULL: top level */
+	char *name;
+	char *value;
+	int line;
+};
+
+struct pu_config {
+	char *path;
+	struct pu_setting *s;
+	size_t n, cap;
+};
+
+void pu_config_free(struct pu_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	for (size_t i = 0; i < cfg->n; i++) {
+		free(cfg->s[i].service);
+		free(cfg->s[i].name);
+		free(cfg->s[i].value);
+	}
+	free(cfg->s);
+	free(cfg->path);
+	free(cfg);
+}
+
+const char *pu_config_path(const struct pu_config *cfg)
+{
+	return cfg ? cfg->path : "";
+}
+
+static enum pu_status add_setting(struct pu_config *cfg, const char *service,
+				  const char *name, const char *value, int line,
+				  struct pu_err *err)
+{
+	struct pu_setting *s;
+
+	if (cfg->n == cfg->cap) {
+		size_t ncap = cfg->cap ? cfg->cap * 2 : 16;
+		struct pu_setting *ns = realloc(cfg->s, ncap * sizeof(*ns));
+
+		if (ns == NULL)
+			return pu_fail(err, PU_NOMEM, "out of memory");
+		cfg->s = ns;
+		cfg->cap = ncap;
+	}
+	s = &cfg->s[cfg->n];
+	s->service = service ? strdup(service) : NULL;
+	s->name = strdup(name);
+	s->value = strdup(value);
+	s->line = line;
+	if ((service && !s->service) || !s->name || !s->value) {
+		free(s->service);
+		free(s->name);
+		free(s->value);
+		return pu_fail(err, PU_NOMEM, "out of memory");
+	}
+	cfg->n++;
+	return PU_OK;
+}
+
 /* libconfig scalars and lists become the same strings argv would carry. */
 static enum pu_status setting_to_string(const config_setting_t *s, char *buf,
 					size_t size, struct pu_err *err)
 {
-	int type = config_setting_type(s);
 	int n;
 
-	switch (type) {
+	switch (config_setting_type(s)) {
 	case CONFIG_TYPE_BOOL:
 		n = snprintf(buf, size, "%s",
 			     config_setting_get_bool(s) ? "true" : "false");
@@ -292,121 +373,177 @@ static enum pu_status setting_to_string(const config_setting_t *s, char *buf,
 	return PU_OK;
 }
 
-static enum pu_status apply_group(struct pu_options *o, const char *path,
-				  const config_setting_t *group, bool top,
-				  struct pu_err *err)
+static enum pu_status collect_group(struct pu_config *cfg,
+				    const config_setting_t *group,
+				    const char *service, struct pu_err *err)
 {
 	int len = config_setting_length(group);
 
 	for (int i = 0; i < len; i++) {
 		const config_setting_t *s = config_setting_get_elem(group, i);
 		const char *name = config_setting_name(s);
+		int line = config_setting_source_line(s);
 		char value[PU_PATH_LEN];
 		struct pu_err inner = { PU_OK, "" };
+		enum pu_status st;
 
-		if (top && name != NULL && strcmp(name, "services") == 0) {
+		if (service == NULL && name != NULL &&
+		    strcmp(name, "services") == 0) {
+			int ns;
+
 			if (config_setting_type(s) != CONFIG_TYPE_GROUP)
 				return pu_fail(err, PU_CONFIG,
 					       "%s:%d: services must be a group",
-					       path, config_setting_source_line(s));
+					       cfg->path, line);
+			ns = config_setting_length(s);
+			for (int k = 0; k < ns; k++) {
+				const config_setting_t *g =
+					config_setting_get_elem(s, k);
+
+				if (config_setting_type(g) != CONFIG_TYPE_GROUP)
+					return pu_fail(err, PU_CONFIG,
+						       "%s:%d: services.%s must be a group",
+						       cfg->path,
+						       config_setting_source_line(g),
+						       config_setting_name(g));
+				st = collect_group(cfg, g, config_setting_name(g),
+						   err);
+				if (st != PU_OK)
+					return st;
+			}
 			continue;
 		}
-		if (config_setting_type(s) == CONFIG_TYPE_GROUP ||
-		    setting_to_string(s, value, sizeof(value), &inner) != PU_OK ||
-		    pu_options_set(o, PU_SRC_FILE, name, value, &inner) != PU_OK)
-			return pu_fail(err, PU_CONFIG, "%s:%d: %s", path,
-				       config_setting_source_line(s),
-				       inner.msg[0] ? inner.msg :
-				       "unexpected group");
+		if (name == NULL || config_setting_type(s) == CONFIG_TYPE_GROUP)
+			return pu_fail(err, PU_CONFIG, "%s:%d: unexpected group",
+				       cfg->path, line);
+		if (setting_to_string(s, value, sizeof(value), &inner) != PU_OK)
+			return pu_fail(err, PU_CONFIG, "%s:%d: %s", cfg->path,
+				       line, inner.msg);
+		st = add_setting(cfg, service, name, value, line, err);
+		if (st != PU_OK)
+			return st;
 	}
 	return PU_OK;
 }
 
-/* Like pam-u2f: no symlinks, a regular file, owned by root (or by whoever
- * runs unifiedctl), not writable by group or others. */
-static FILE *open_config(const char *path, bool explicit_path, bool *absent,
-			 struct pu_err *err)
+/* libconfig would open an @include'd file itself, without the checks
+ * this file gets; so an @include is refused, never followed. */
+static int include_line(const char *text)
 {
-	struct stat st;
-	FILE *fp;
-	int fd;
+	int line = 1;
 
-	*absent = false;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		int e = errno;
+	for (const char *p = text; *p; p++) {
+		const char *q = p;
 
-		if (e == ENOENT && !explicit_path) {
-			*absent = true;
-			return NULL;
-		}
-		pu_fail(err, PU_CONFIG, "%s: %s", path, strerror(e));
-		return NULL;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (strncmp(q, "@include", 8) == 0)
+			return line;
+		p = strchr(p, '\n');
+		if (p == NULL)
+			break;
+		line++;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		pu_fail(err, PU_CONFIG, "%s: not a regular file", path);
-		close(fd);
-		return NULL;
-	}
-	if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		pu_fail(err, PU_CONFIG,
-			"%s: must be owned by root and not group/other-writable",
-			path);
-		close(fd);
-		return NULL;
-	}
-	fp = fdopen(fd, "r");
-	if (fp == NULL) {
-		pu_fail(err, PU_NOMEM, "%s: %s", path, strerror(errno));
-		close(fd);
-	}
-	return fp;
+	return 0;
 }
 
-enum pu_status pu_options_load_file(struct pu_options *o, const char *path,
-				    bool explicit_path, const char *service,
-				    struct pu_err *err)
+enum pu_status pu_config_parse(const char *path, const char *text,
+			       struct pu_config **out, struct pu_err *err)
 {
-	config_t cfg;
-	enum pu_status st = PU_OK;
-	const config_setting_t *root;
-	bool absent;
-	FILE *fp;
+	struct pu_config *cfg;
+	config_t lc;
+	enum pu_status st;
+	int inc;
 
-	fp = open_config(path, explicit_path, &absent, err);
-	if (fp == NULL)
-		return absent ? PU_OK : (err ? err->status : PU_CONFIG);
-
-	config_init(&cfg);
-	if (config_read(&cfg, fp) != CONFIG_TRUE) {
+	*out = NULL;
+	cfg = calloc(1, sizeof(*cfg));
+	if (cfg == NULL || (cfg->path = strdup(path)) == NULL) {
+		free(cfg);
+		return pu_fail(err, PU_NOMEM, "out of memory");
+	}
+	inc = include_line(text);
+	if (inc > 0) {
+		pu_config_free(cfg);
+		return pu_fail(err, PU_CONFIG,
+			       "%s:%d: @include is not supported (an included file "
+			       "could not be trust-checked)", path, inc);
+	}
+	config_init(&lc);
+	if (config_read_string(&lc, text) != CONFIG_TRUE) {
 		st = pu_fail(err, PU_CONFIG, "%s:%d: %s", path,
-			     config_error_line(&cfg), config_error_text(&cfg));
-		goto out;
+			     config_error_line(&lc), config_error_text(&lc));
+	} else {
+		st = collect_group(cfg, config_root_setting(&lc), NULL, err);
 	}
-	root = config_root_setting(&cfg);
-	st = apply_group(o, path, root, true, err);
-	if (st == PU_OK && service != NULL) {
-		const config_setting_t *svcs = config_setting_get_member(root,
-									 "services");
-		const config_setting_t *svc = svcs ?
-			config_setting_get_member(svcs, service) : NULL;
+	config_destroy(&lc);
+	if (st != PU_OK) {
+		pu_config_free(cfg);
+		return st;
+	}
+	*out = cfg;
+	return PU_OK;
+}
 
-		if (svc != NULL) {
-			if (config_setting_type(svc) != CONFIG_TYPE_GROUP)
-				st = pu_fail(err, PU_CONFIG,
-					     "%s:%d: services.%s must be a group",
-					     path, config_setting_source_line(svc),
-					     service);
-			else
-				st = apply_group(o, path, svc, false, err);
-		}
-	}
-out:
-	config_destroy(&cfg);
-	fclose(fp);
+enum pu_status pu_config_load(const char *path, bool explicit_path,
+			      struct pu_config **out, struct pu_err *err)
+{
+	/* like pam-u2f: no symlinks, a regular file, owned by root (or by
+	 * whoever runs unifiedctl), not writable by group or others */
+	const struct pu_file_rules rules = {
+		.trust = PU_TRUST_CONFIG, .max = CONFIG_MAX,
+		.missing_ok = !explicit_path, .fail = PU_CONFIG,
+		.what = "configuration",
+	};
+	char *text = NULL;
+	size_t len = 0;
+	enum pu_status st;
+
+	*out = NULL;
+	st = pu_file_read(path, &rules, &text, &len, err);
+	if (st != PU_OK)
+		return st;
+	if (text == NULL) /* the default file is absent: built-in defaults */
+		return pu_config_parse(path, "", out, err);
+	if (memchr(text, '\0', len) != NULL)
+		st = pu_fail(err, PU_CONFIG, "%s: holds a NUL byte", path);
+	else
+		st = pu_config_parse(path, text, out, err);
+	pu_file_free(text, len);
 	return st;
 }
+
+static enum pu_status apply_config(struct pu_options *o,
+				   const struct pu_config *cfg,
+				   const char *service, struct pu_err *err)
+{
+	struct pu_options scratch;
+
+	pu_options_defaults(&scratch);
+	/* the top level first, then the service's group, whatever their
+	 * order in the file */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < cfg->n; i++) {
+			const struct pu_setting *s = &cfg->s[i];
+			struct pu_err inner = { PU_OK, "" };
+
+			bool mine = s->service == NULL ||
+				    (service != NULL &&
+				     strcmp(s->service, service) == 0);
+
+			if ((pass == 0) != (s->service == NULL))
+				continue;
+			/* another service's setting is checked, not applied:
+			 * a typo anywhere in the file fails closed */
+			if (pu_options_set(mine ? o : &scratch, PU_SRC_FILE,
+					   s->name, s->value, &inner) != PU_OK)
+				return pu_fail(err, inner.status, "%s:%d: %s",
+					       cfg->path, s->line, inner.msg);
+		}
+	}
+	return PU_OK;
+}
+
+/* ---------------- module arguments ---------------- */
 
 /* "key=value", "key", or a bare absolute path (pam_redirector's form). */
 static enum pu_status apply_arg(struct pu_options *o, const char *arg,
@@ -420,12 +557,12 @@ static enum pu_status apply_arg(struct pu_options *o, const char *arg,
 	if (arg == NULL || *arg == '\0')
 		return pu_fail(err, PU_CONFIG, "empty module argument");
 	if (arg[0] == '/') {
-		if (set_path(o->socket_path, sizeof(o->socket_path), "socket",
+		if (set_path(o->socket.path, sizeof(o->socket.path), "socket",
 			     arg, true, &inner) != PU_OK)
 			return pu_fail(err, PU_CONFIG, "argument %.60s: %s", arg,
 				       inner.msg);
 		o->backend = PU_BACKEND_SOCKET;
-		o->protocol = PU_PROTO_REDIRECTOR;
+		o->socket.protocol = PU_PROTO_REDIRECTOR;
 		return PU_OK;
 	}
 	eq = strchr(arg, '=');
@@ -442,50 +579,146 @@ static enum pu_status apply_arg(struct pu_options *o, const char *arg,
 	return PU_OK;
 }
 
+enum pu_status pu_options_config_path(int argc, const char **argv,
+				      char *path, size_t size,
+				      bool *explicit_path, struct pu_err *err)
+{
+	struct pu_options tmp;
+
+	/* config= names the file, so it is read from argv first; the same
+	 * setter checks it */
+	pu_options_defaults(&tmp);
+	for (int i = 0; i < argc; i++) {
+		if (argv[i] != NULL && strncmp(argv[i], "config=", 7) == 0) {
+			enum pu_status st = apply_arg(&tmp, argv[i], err);
+
+			if (st != PU_OK)
+				return st;
+		}
+	}
+	if (strlen(tmp.config) >= size)
+		return pu_fail(err, PU_CONFIG, "config=: path too long");
+	memcpy(path, tmp.config, strlen(tmp.config) + 1);
+	*explicit_path = tmp.config_explicit;
+	return PU_OK;
+}
+
+/* ---------------- validation, one validator per group ---------------- */
+
+enum pu_status pu_socket_opts_validate(const struct pu_socket_opts *s,
+				       struct pu_err *err)
+{
+	if (s->path[0] == '\0')
+		return pu_fail(err, PU_CONFIG, "backend=socket needs socket=PATH");
+	return PU_OK;
+}
+
+static enum pu_status check_list(const char *key, const char *list,
+				 bool allow_unix, struct pu_err *err)
+{
+	const char *p = list;
+
+	while (*p != '\0') {
+		char item[PU_LIST_LEN];
+		struct pu_endpoint ep;
+		struct pu_err inner = { PU_OK, "" };
+		size_t len = strcspn(p, ",");
+
+		if (len == 0 || len >= sizeof(item))
+			return pu_fail(err, PU_CONFIG, "%s=: empty item in the list",
+				       key);
+		memcpy(item, p, len);
+		item[len] = '\0';
+		if (pu_endpoint_parse(item, &ep, &inner) != PU_OK)
+			return pu_fail(err, PU_CONFIG, "%s=: %s", key, inner.msg);
+		if (ep.is_unix && !allow_unix)
+			return pu_fail(err, PU_CONFIG, "%s=%.80s: host:port expected",
+				       key, item);
+		p += len;
+		if (*p == ',' && *++p == '\0')
+			return pu_fail(err, PU_CONFIG, "%s=: empty item in the list",
+				       key);
+	}
+	return PU_OK;
+}
+
+enum pu_status pu_redis_conn_validate(const struct pu_redis_conn *c,
+				      struct pu_err *err)
+{
+	enum pu_status st;
+
+	if (c->redis[0] == '\0' && c->sentinel[0] == '\0')
+		return pu_fail(err, PU_CONFIG, "needs redis=URI or sentinel=");
+	if (c->redis[0] != '\0' && c->sentinel[0] != '\0')
+		return pu_fail(err, PU_CONFIG,
+			       "redis= and sentinel= exclude each other");
+	if (c->sentinel[0] != '\0' && c->sentinel_master[0] == '\0')
+		return pu_fail(err, PU_CONFIG, "sentinel= needs sentinel_master=NAME");
+	if (c->auth == PU_RAUTH_HMAC && c->password_file[0] == '\0')
+		return pu_fail(err, PU_CONFIG,
+			       "redis_auth=hmac needs redis_password_file=");
+	if (c->auth == PU_RAUTH_HMAC && c->user[0] != '\0')
+		return pu_fail(err, PU_CONFIG,
+			       "redis_auth=hmac takes no redis_user=");
+	if (c->user[0] != '\0' && c->password_file[0] == '\0')
+		return pu_fail(err, PU_CONFIG, "redis_user= needs redis_password_file=");
+	st = check_list("redis", c->redis, true, err);
+	if (st == PU_OK)
+		st = check_list("sentinel", c->sentinel, false, err);
+	return st;
+}
+
+enum pu_status pu_replay_opts_validate(const struct pu_replay_opts *r,
+				       const struct pu_redis_conn *c,
+				       struct pu_err *err)
+{
+	if (r->store == PU_STORE_REDIS) {
+		struct pu_err inner = { PU_OK, "" };
+
+		if (pu_redis_conn_validate(c, &inner) != PU_OK)
+			return pu_fail(err, PU_CONFIG, "store=redis: %s", inner.msg);
+	}
+	return PU_OK;
+}
+
 enum pu_status pu_options_validate(const struct pu_options *o,
 				   struct pu_err *err)
 {
+	enum pu_status st = PU_OK;
+	struct pu_err inner = { PU_OK, "" };
+
 	switch (o->backend) {
 	case PU_BACKEND_NONE:
 		return pu_fail(err, PU_CONFIG, "no backend= configured");
 	case PU_BACKEND_SOCKET:
-		if (o->socket_path[0] == '\0')
-			return pu_fail(err, PU_CONFIG,
-				       "backend=socket needs socket=PATH");
+		st = pu_socket_opts_validate(&o->socket, err);
 		break;
 	case PU_BACKEND_REDIS:
-		if (o->redis[0] == '\0' && o->sentinel[0] == '\0')
-			return pu_fail(err, PU_CONFIG,
-				       "backend=redis needs redis=URI or sentinel=");
-		if (o->redis_auth == PU_RAUTH_HMAC &&
-		    o->redis_password_file[0] == '\0')
-			return pu_fail(err, PU_CONFIG,
-				       "redis_auth=hmac needs redis_password_file=");
-		if (o->sentinel[0] != '\0' && o->sentinel_master[0] == '\0')
-			return pu_fail(err, PU_CONFIG,
-				       "sentinel= needs sentinel_master=NAME");
+		if (pu_redis_conn_validate(&o->conn, &inner) != PU_OK)
+			st = pu_fail(err, PU_CONFIG, "backend=redis %s", inner.msg);
 		break;
 	case PU_BACKEND_REPLAY:
-		if (o->store == PU_STORE_REDIS && o->redis[0] == '\0' &&
-		    o->sentinel[0] == '\0')
-			return pu_fail(err, PU_CONFIG,
-				       "store=redis needs redis=URI or sentinel=");
+		st = pu_replay_opts_validate(&o->replay, &o->conn, err);
 		break;
 	}
+	if (st != PU_OK)
+		return st;
 	if (o->use_first_pass && o->try_first_pass)
 		return pu_fail(err, PU_CONFIG,
 			       "use_first_pass and try_first_pass exclude each other");
 	return PU_OK;
 }
 
-enum pu_status pu_options_build(struct pu_options *o, int argc,
-				const char **argv, const char *service,
-				struct pu_err *err)
+/* ---------------- everything, in order ---------------- */
+
+enum pu_status pu_options_build_with(struct pu_options *o,
+				     const struct pu_config *cfg, int argc,
+				     const char **argv, const char *service,
+				     struct pu_err *err)
 {
 	enum pu_status st;
 
 	pu_options_defaults(o);
-	/* config= names the file, so it is read from argv first. */
 	for (int i = 0; i < argc; i++) {
 		if (argv[i] != NULL && strncmp(argv[i], "config=", 7) == 0) {
 			st = apply_arg(o, argv[i], err);
@@ -493,14 +726,35 @@ enum pu_status pu_options_build(struct pu_options *o, int argc,
 				return st;
 		}
 	}
-	st = pu_options_load_file(o, o->config, o->config_explicit, service,
-				  err);
-	if (st != PU_OK)
-		return st;
+	if (cfg != NULL) {
+		st = apply_config(o, cfg, service, err);
+		if (st != PU_OK)
+			return st;
+	}
 	for (int i = 0; i < argc; i++) {
 		st = apply_arg(o, argv[i], err);
 		if (st != PU_OK)
 			return st;
 	}
 	return pu_options_validate(o, err);
+}
+
+enum pu_status pu_options_build(struct pu_options *o, int argc,
+				const char **argv, const char *service,
+				struct pu_err *err)
+{
+	char path[PU_PATH_LEN];
+	struct pu_config *cfg = NULL;
+	bool explicit_path = false;
+	enum pu_status st;
+
+	pu_options_defaults(o);
+	st = pu_options_config_path(argc, argv, path, sizeof(path),
+				    &explicit_path, err);
+	if (st == PU_OK)
+		st = pu_config_load(path, explicit_path, &cfg, err);
+	if (st == PU_OK)
+		st = pu_options_build_with(o, cfg, argc, argv, service, err);
+	pu_config_free(cfg);
+	return st;
 }

@@ -3,6 +3,11 @@
  * file (top level, then services.<PAM_SERVICE>), then module arguments.
  * Both sources go through pu_options_set(), so a key means the same in
  * both.  No pam_handle_t here: unifiedctl and the unit tests link it.
+ *
+ * The options are grouped by the layer that reads them, and each layer is
+ * handed only its own group: the Redis client a struct pu_redis_conn, the
+ * user store the prefix and a struct pu_lockout, the replay stores a
+ * struct pu_replay_opts.  Each group has one validator.
  */
 #ifndef PU_OPTIONS_H
 #define PU_OPTIONS_H
@@ -14,8 +19,12 @@
 #include "status.h"
 
 #define PU_DEFAULT_CONFIG "/etc/security/pam_unified.conf"
+#define PU_DEFAULT_KEY_FILE "/etc/security/pam_unified.key"
+#define PU_DEFAULT_REPLAY_DIR "/var/lib/pam_unified/replay"
 #define PU_PATH_LEN 4096
 #define PU_SUN_PATH_LEN sizeof(((struct sockaddr_un *)0)->sun_path)
+#define PU_LIST_LEN 1024
+#define PU_PREFIX_LEN 64
 
 enum pu_backend_id {
 	PU_BACKEND_NONE = 0,
@@ -62,6 +71,51 @@ enum pu_source {
 	PU_SRC_FILE,
 };
 
+/* socket backend */
+struct pu_socket_opts {
+	char path[PU_SUN_PATH_LEN];
+	enum pu_protocol protocol;
+	long peer_uid;
+};
+
+/* Everything that selects a Redis connection: two equal structs may share
+ * one (pu_redis_conn_same). */
+struct pu_redis_conn {
+	char redis[PU_LIST_LEN];      /* URI list, tried in order */
+	char sentinel[PU_LIST_LEN];   /* host:port list */
+	char sentinel_master[128];
+	char user[128];               /* redis_user= (ACL) */
+	char password_file[PU_PATH_LEN];
+	long db;
+	enum pu_redis_auth auth;
+};
+
+/* pam_faillock's knobs; deny == 0 turns the lockout off */
+struct pu_lockout {
+	long deny;
+	long fail_interval;           /* seconds */
+	long unlock_time;             /* seconds; 0: until reset */
+};
+
+/* what the redis backend applies to a user record and a new password */
+struct pu_policy {
+	long max_age;                 /* days; 0: never */
+	long warn_age;                /* days */
+	long minlen;
+	enum pu_hash hash;
+};
+
+/* replay backend */
+struct pu_replay_opts {
+	long window;                  /* last N distinct login passwords */
+	long remember;                /* last N set passwords */
+	enum pu_commit commit;
+	long pending_ttl;             /* seconds */
+	char key_file[PU_PATH_LEN];
+	enum pu_store store;
+	char dir[PU_PATH_LEN];
+};
+
 struct pu_options {
 	enum pu_backend_id backend;
 	char config[PU_PATH_LEN];
@@ -76,41 +130,14 @@ struct pu_options {
 	bool nullok;
 	long timeout_ms;
 	enum pu_unsupported unsupported;
+	char prefix[PU_PREFIX_LEN];   /* Redis key prefix (users, replay) */
 
-	/* socket backend */
-	char socket_path[PU_SUN_PATH_LEN];
-	enum pu_protocol protocol;
-	long peer_uid;
-
-	/* redis backend */
-	char redis[1024];            /* URI list, tried in order */
-	char sentinel[1024];         /* host:port list */
-	char sentinel_master[128];
-	char redis_user[128];
-	char redis_password_file[PU_PATH_LEN];
-	long redis_db;
-	enum pu_redis_auth redis_auth;
-	char prefix[64];
-	long deny;                   /* 0: no lockout */
-	long fail_interval;          /* seconds */
-	long unlock_time;            /* seconds; 0: until reset */
-	long max_age;                /* days; 0: never */
-	long warn_age;               /* days */
-	long minlen;
-	enum pu_hash hash;
-
-	/* replay backend */
-	long window;                 /* last N distinct login passwords */
-	long remember;               /* last N set passwords */
-	enum pu_commit commit;
-	long pending_ttl;            /* seconds */
-	char key_file[PU_PATH_LEN];
-	enum pu_store store;
-	char dir[PU_PATH_LEN];
+	struct pu_socket_opts socket;
+	struct pu_redis_conn conn;
+	struct pu_lockout lock;
+	struct pu_policy policy;
+	struct pu_replay_opts replay;
 };
-
-#define PU_DEFAULT_KEY_FILE "/etc/security/pam_unified.key"
-#define PU_DEFAULT_REPLAY_DIR "/var/lib/pam_unified/replay"
 
 void pu_options_defaults(struct pu_options *o);
 
@@ -119,18 +146,48 @@ enum pu_status pu_options_set(struct pu_options *o, enum pu_source src,
 			      const char *key, const char *value,
 			      struct pu_err *err);
 
-/* Reads a libconfig file into o: top-level settings, then the group
- * services.<service> when service is not NULL. */
-enum pu_status pu_options_load_file(struct pu_options *o, const char *path,
-				    bool explicit_path, const char *service,
-				    struct pu_err *err);
+/*
+ * A parsed configuration file: its settings as the strings a module
+ * argument would carry, in file order, each with its line and the service
+ * group it came from (NULL: top level).  Parsing does not apply anything,
+ * so one parse serves every PAM service and every call of a handle.
+ */
+struct pu_config;
 
-/* Everything, in order: defaults, file, per-service, argv, validation. */
+/* A missing default file (explicit_path false) gives an empty config. */
+enum pu_status pu_config_load(const char *path, bool explicit_path,
+			      struct pu_config **out, struct pu_err *err);
+/* Parses text as the file path would be (tests and fuzzing). */
+enum pu_status pu_config_parse(const char *path, const char *text,
+			       struct pu_config **out, struct pu_err *err);
+void pu_config_free(struct pu_config *cfg);
+const char *pu_config_path(const struct pu_config *cfg);
+
+/* The config= argument of argv, or the default path. */
+enum pu_status pu_options_config_path(int argc, const char **argv,
+				      char *path, size_t size,
+				      bool *explicit_path, struct pu_err *err);
+
+/* defaults, cfg (top level, then services.<service>), argv, validation */
+enum pu_status pu_options_build_with(struct pu_options *o,
+				     const struct pu_config *cfg, int argc,
+				     const char **argv, const char *service,
+				     struct pu_err *err);
+
+/* The same, loading the file named by argv (or the default) first. */
 enum pu_status pu_options_build(struct pu_options *o, int argc,
 				const char **argv, const char *service,
 				struct pu_err *err);
 
-/* Cross-option checks once every source has been applied. */
+/* One validator per group, called wherever that group is used. */
+enum pu_status pu_socket_opts_validate(const struct pu_socket_opts *s,
+				       struct pu_err *err);
+enum pu_status pu_redis_conn_validate(const struct pu_redis_conn *c,
+				      struct pu_err *err);
+enum pu_status pu_replay_opts_validate(const struct pu_replay_opts *r,
+				       const struct pu_redis_conn *c,
+				       struct pu_err *err);
+/* The groups the backend uses, and the cross-option rules. */
 enum pu_status pu_options_validate(const struct pu_options *o,
 				   struct pu_err *err);
 

@@ -2,6 +2,7 @@
 #include "redis_client.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,14 +44,6 @@ void pu_cmd_add(struct pu_redis_cmd *c, const char *s)
 	pu_cmd_addn(c, s, strlen(s));
 }
 
-bool pu_redis_key(char *buf, size_t size, const char *prefix,
-		  const char *kind, const char *user)
-{
-	int n = snprintf(buf, size, "%s%s:{%s}", prefix, kind, user);
-
-	return n > 0 && (size_t)n < size;
-}
-
 void pu_redis_free(struct pu_redis *r)
 {
 	if (r == NULL)
@@ -65,6 +58,29 @@ void pu_redis_free(struct pu_redis *r)
 bool pu_redis_alive(const struct pu_redis *r)
 {
 	return r != NULL && !r->dead;
+}
+
+bool pu_redis_usable(struct pu_redis *r)
+{
+	struct pollfd p;
+	char b;
+
+	if (r == NULL || r->dead)
+		return false;
+	p.fd = r->fd;
+	p.events = POLLIN;
+	p.revents = 0;
+	if (poll(&p, 1, 0) == 0)
+		return true;
+	/* an idle connection has nothing to read: EOF, an error or stray
+	 * bytes all mean it cannot be trusted with a request */
+	if (!(p.revents & POLLIN) ||
+	    recv(r->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != -1 ||
+	    (errno != EAGAIN && errno != EWOULDBLOCK)) {
+		r->dead = true;
+		return false;
+	}
+	return true;
 }
 
 const char *pu_redis_peer(const struct pu_redis *r)
@@ -89,63 +105,81 @@ static enum pu_status dead(struct pu_redis *r, struct pu_err *err,
 			   : st;
 }
 
-enum pu_status pu_redis_run(struct pu_redis *r, const struct pu_deadline *dl,
-			    size_t n, const struct pu_redis_cmd *cmds,
-			    redisReply **replies, struct pu_err *err)
+void pu_redis_wire_free(struct pu_redis_wire *w)
 {
-	char *out = NULL, buf[16384];
-	size_t outlen = 0, got = 0, total = 0;
-	enum pu_status st = PU_OK;
+	if (w->data != NULL) {
+		explicit_bzero(w->data, w->len);
+		free(w->data);
+	}
+	w->data = NULL;
+	w->len = 0;
+}
 
-	if (r == NULL || r->dead)
-		return pu_fail(err, PU_UNAVAIL, "redis: not connected");
-	for (size_t i = 0; i < n; i++)
-		replies[i] = NULL;
-
+enum pu_status pu_redis_format(size_t n, const struct pu_redis_cmd *cmds,
+			       struct pu_redis_wire *out, struct pu_err *err)
+{
+	out->data = NULL;
+	out->len = 0;
 	for (size_t i = 0; i < n; i++) {
-		char *one = NULL;
+		char *one = NULL, *nb;
 		int len;
 
 		if (cmds[i].argc < 1 || cmds[i].argc > PU_REDIS_MAXARGS) {
-			st = pu_fail(err, PU_CONFIG, "redis: bad command");
-			goto out;
+			pu_redis_wire_free(out);
+			return pu_fail(err, PU_CONFIG, "redis: bad command");
 		}
 		len = redisFormatCommandArgv(&one, cmds[i].argc,
 					     (const char **)cmds[i].argv,
 					     cmds[i].len);
 		if (len < 0 || one == NULL) {
-			st = pu_fail(err, PU_NOMEM, "out of memory");
-			goto out;
+			pu_redis_wire_free(out);
+			return pu_fail(err, PU_NOMEM, "out of memory");
 		}
 		/* concatenated by hand so every copy can be wiped (AUTH) */
-		{
-			char *nb = malloc(outlen + (size_t)len);
-
-			if (nb == NULL) {
-				explicit_bzero(one, (size_t)len);
-				free(one);
-				st = pu_fail(err, PU_NOMEM, "out of memory");
-				goto out;
-			}
-			if (out != NULL) {
-				memcpy(nb, out, outlen);
-				explicit_bzero(out, outlen);
-				free(out);
-			}
-			memcpy(nb + outlen, one, (size_t)len);
-			explicit_bzero(one, (size_t)len);
-			free(one);
-			out = nb;
-			outlen += (size_t)len;
+		nb = malloc(out->len + (size_t)len);
+		if (nb != NULL) {
+			if (out->data != NULL)
+				memcpy(nb, out->data, out->len);
+			memcpy(nb + out->len, one, (size_t)len);
 		}
+		explicit_bzero(one, (size_t)len);
+		free(one);
+		if (nb == NULL) {
+			pu_redis_wire_free(out);
+			return pu_fail(err, PU_NOMEM, "out of memory");
+		}
+		if (out->data != NULL) {
+			explicit_bzero(out->data, out->len);
+			free(out->data);
+		}
+		out->data = nb;
+		out->len += (size_t)len;
 	}
+	return PU_OK;
+}
 
-	st = pu_io_write_all(r->fd, out, outlen, dl, err);
-	if (st != PU_OK) {
-		st = dead(r, err, st);
-		goto out;
-	}
+enum pu_status pu_redis_write(struct pu_redis *r, const struct pu_deadline *dl,
+			      const struct pu_redis_wire *w, struct pu_err *err)
+{
+	enum pu_status st;
 
+	if (r == NULL || r->dead)
+		return pu_fail(err, PU_UNAVAIL, "redis: not connected");
+	st = pu_io_write_all(r->fd, w->data, w->len, dl, err);
+	return st == PU_OK ? PU_OK : dead(r, err, st);
+}
+
+enum pu_status pu_redis_read(struct pu_redis *r, const struct pu_deadline *dl,
+			     size_t n, redisReply **replies, struct pu_err *err)
+{
+	char buf[16384];
+	size_t got = 0, total = 0;
+	enum pu_status st = PU_OK;
+
+	for (size_t i = 0; i < n; i++)
+		replies[i] = NULL;
+	if (r == NULL || r->dead)
+		return pu_fail(err, PU_UNAVAIL, "redis: not connected");
 	while (got < n) {
 		void *reply = NULL;
 		ssize_t k;
@@ -154,7 +188,7 @@ enum pu_status pu_redis_run(struct pu_redis *r, const struct pu_deadline *dl,
 			st = dead(r, err, pu_fail(err, PU_UNAVAIL,
 						  "redis: protocol error: %s",
 						  r->reader->errstr));
-			goto out;
+			break;
 		}
 		if (reply != NULL) {
 			replies[got++] = reply;
@@ -163,7 +197,7 @@ enum pu_status pu_redis_run(struct pu_redis *r, const struct pu_deadline *dl,
 		st = pu_io_wait_readable(r->fd, dl, err);
 		if (st != PU_OK) {
 			st = dead(r, err, st);
-			goto out;
+			break;
 		}
 		k = recv(r->fd, buf, sizeof(buf), 0);
 		if (k < 0 && (errno == EINTR || errno == EAGAIN))
@@ -172,55 +206,57 @@ enum pu_status pu_redis_run(struct pu_redis *r, const struct pu_deadline *dl,
 			st = dead(r, err, pu_fail(err, PU_UNAVAIL, "redis: %s",
 						  k == 0 ? "connection closed"
 							 : strerror(errno)));
-			goto out;
+			break;
 		}
 		total += (size_t)k;
 		if (total > PU_REDIS_MAXREPLY) {
 			st = dead(r, err, pu_fail(err, PU_UNAVAIL,
 						  "redis: oversized reply"));
-			goto out;
+			break;
 		}
 		if (redisReaderFeed(r->reader, buf, (size_t)k) != REDIS_OK) {
 			st = dead(r, err, pu_fail(err, PU_UNAVAIL,
 						  "redis: protocol error"));
-			goto out;
+			break;
 		}
-	}
-out:
-	if (out != NULL) {
-		explicit_bzero(out, outlen);
-		free(out);
 	}
 	if (st != PU_OK)
 		pu_redis_replies_free(replies, n);
 	return st;
 }
 
+enum pu_status pu_redis_run(struct pu_redis *r, const struct pu_deadline *dl,
+			    size_t n, const struct pu_redis_cmd *cmds,
+			    redisReply **replies, struct pu_err *err)
+{
+	struct pu_redis_wire w;
+	enum pu_status st;
+
+	for (size_t i = 0; i < n; i++)
+		replies[i] = NULL;
+	if (r == NULL || r->dead)
+		return pu_fail(err, PU_UNAVAIL, "redis: not connected");
+	st = pu_redis_format(n, cmds, &w, err);
+	if (st != PU_OK)
+		return st;
+	st = pu_redis_write(r, dl, &w, err);
+	pu_redis_wire_free(&w);
+	if (st != PU_OK)
+		return st;
+	return pu_redis_read(r, dl, n, replies, err);
+}
+
 static enum pu_status open_fd(const char *uri, const struct pu_deadline *dl,
 			      int *fd, struct pu_err *err)
 {
-	char host[128];
-	const char *hp = uri, *colon;
-	size_t hl;
+	struct pu_endpoint ep;
+	enum pu_status st = pu_endpoint_parse(uri, &ep, err);
 
-	if (strncmp(uri, "unix:", 5) == 0)
-		return pu_unix_connect_plain(uri + 5, dl, fd, err);
-	if (strncmp(uri, "tcp://", 6) == 0)
-		hp = uri + 6;
-	colon = strrchr(hp, ':');
-	if (colon == NULL || colon == hp || colon[1] == '\0')
-		return pu_fail(err, PU_CONFIG, "redis URI %.80s: expected "
-			       "unix:/path, tcp://host:port or host:port", uri);
-	hl = (size_t)(colon - hp);
-	if (hp[0] == '[' && hl >= 2 && hp[hl - 1] == ']') { /* [::1]:6379 */
-		hp++;
-		hl -= 2;
-	}
-	if (hl >= sizeof(host))
-		return pu_fail(err, PU_CONFIG, "redis URI %.80s: host too long", uri);
-	memcpy(host, hp, hl);
-	host[hl] = '\0';
-	return pu_tcp_connect(host, colon + 1, dl, fd, err);
+	if (st != PU_OK)
+		return st;
+	if (ep.is_unix)
+		return pu_unix_connect_plain(ep.path, dl, fd, err);
+	return pu_tcp_connect(ep.host, ep.port, dl, fd, err);
 }
 
 static struct pu_redis *new_conn(int fd, const char *peer)
@@ -307,7 +343,7 @@ static enum pu_status hmac_auth(struct pu_redis *r, const char *secret,
 }
 
 /* AUTH and SELECT in one round trip */
-static enum pu_status handshake(struct pu_redis *r, const struct pu_options *o,
+static enum pu_status handshake(struct pu_redis *r, const struct pu_redis_conn *o,
 				const struct pu_deadline *dl, struct pu_err *err)
 {
 	struct pu_redis_cmd cmds[2];
@@ -316,12 +352,12 @@ static enum pu_status handshake(struct pu_redis *r, const struct pu_options *o,
 	size_t slen = 0, n = 0;
 	enum pu_status st;
 
-	if (o->redis_password_file[0] != '\0') {
-		st = pu_secret_read(o->redis_password_file, &secret, &slen, err);
+	if (o->password_file[0] != '\0') {
+		st = pu_secret_read(o->password_file, &secret, &slen, err);
 		if (st != PU_OK)
 			return st;
 	}
-	if (o->redis_auth == PU_RAUTH_HMAC) {
+	if (o->auth == PU_RAUTH_HMAC) {
 		st = hmac_auth(r, secret, slen, dl, err);
 		pu_secret_free(secret);
 		secret = NULL;
@@ -329,16 +365,13 @@ static enum pu_status handshake(struct pu_redis *r, const struct pu_options *o,
 			return st;
 	} else if (secret != NULL) {
 		pu_cmd_init(&cmds[n], "AUTH");
-		if (o->redis_user[0] != '\0')
-			pu_cmd_add(&cmds[n], o->redis_user);
+		if (o->user[0] != '\0')
+			pu_cmd_add(&cmds[n], o->user);
 		pu_cmd_addn(&cmds[n], secret, slen);
 		n++;
-	} else if (o->redis_user[0] != '\0') {
-		return pu_fail(err, PU_CONFIG,
-			       "redis_user= needs redis_password_file=");
 	}
-	if (o->redis_db != 0) {
-		snprintf(db, sizeof(db), "%ld", o->redis_db);
+	if (o->db != 0) {
+		snprintf(db, sizeof(db), "%ld", o->db);
 		pu_cmd_init(&cmds[n], "SELECT");
 		pu_cmd_add(&cmds[n], db);
 		n++;
@@ -358,7 +391,7 @@ static enum pu_status handshake(struct pu_redis *r, const struct pu_options *o,
 	return st;
 }
 
-static enum pu_status connect_uri(const char *uri, const struct pu_options *o,
+static enum pu_status connect_uri(const char *uri, const struct pu_redis_conn *o,
 				  const struct pu_deadline *dl,
 				  struct pu_redis **out, struct pu_err *err)
 {
@@ -386,17 +419,19 @@ static enum pu_status connect_uri(const char *uri, const struct pu_options *o,
 /* Calls fn for each comma-separated item of list until one succeeds. */
 static enum pu_status each_item(const char *list,
 				enum pu_status (*fn)(const char *item,
-						     const struct pu_options *o,
+						     const struct pu_redis_conn *o,
 						     const struct pu_deadline *dl,
 						     struct pu_redis **out,
 						     struct pu_err *err),
-				const struct pu_options *o,
+				const struct pu_redis_conn *o,
 				const struct pu_deadline *dl,
 				struct pu_redis **out, struct pu_err *err)
 {
-	enum pu_status st = pu_fail(err, PU_CONFIG, "empty server list");
+	enum pu_status st = PU_CONFIG;
 	const char *p = list;
 
+	if (*p == '\0')
+		return pu_fail(err, PU_CONFIG, "empty server list");
 	while (*p != '\0') {
 		char item[256];
 		size_t len = strcspn(p, ",");
@@ -419,7 +454,7 @@ static enum pu_status each_item(const char *list,
 }
 
 static enum pu_status via_sentinel(const char *sentinel,
-				   const struct pu_options *o,
+				   const struct pu_redis_conn *o,
 				   const struct pu_deadline *dl,
 				   struct pu_redis **out, struct pu_err *err)
 {
@@ -482,7 +517,18 @@ static enum pu_status via_sentinel(const char *sentinel,
 	return PU_OK;
 }
 
-enum pu_status pu_redis_connect(const struct pu_options *o,
+bool pu_redis_conn_same(const struct pu_redis_conn *a,
+			const struct pu_redis_conn *b)
+{
+	return strcmp(a->redis, b->redis) == 0 &&
+	       strcmp(a->sentinel, b->sentinel) == 0 &&
+	       strcmp(a->sentinel_master, b->sentinel_master) == 0 &&
+	       strcmp(a->user, b->user) == 0 &&
+	       strcmp(a->password_file, b->password_file) == 0 &&
+	       a->db == b->db && a->auth == b->auth;
+}
+
+enum pu_status pu_redis_connect(const struct pu_redis_conn *o,
 				const struct pu_deadline *dl,
 				struct pu_redis **out, struct pu_err *err)
 {

@@ -3,8 +3,8 @@
  *
  * Code in src/common and src/backends reports what happened as an
  * enum pu_status plus a short message (hiredis style: a code and a fixed
- * buffer set in one place).  Exactly one function, pu_status_to_pam(),
- * turns that into a PAM return code, per management group.
+ * buffer set in one place).  Exactly one function, pu_status_to_pam() in
+ * src/pam/pamcode.c, turns that into a PAM return code, per group.
  */
 #ifndef PU_STATUS_H
 #define PU_STATUS_H
@@ -49,9 +49,7 @@ enum pu_status pu_fail(struct pu_err *err, enum pu_status status,
 	__attribute__((format(printf, 3, 4)));
 
 const char *pu_op_name(enum pu_op op);
+/* The token of the log's result= field: ok, denied, user-unknown, ... */
 const char *pu_status_name(enum pu_status status);
-
-/* The single status -> PAM return code mapping (SPEC section 5). */
-int pu_status_to_pam(enum pu_op op, enum pu_status status);
 
 #endif

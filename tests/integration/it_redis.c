@@ -595,19 +595,27 @@ static void unifiedctl_commands(void **state)
 	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "unlock", "cu", NULL),
 			 0);
 	assert_int_equal(it_op("r", "cu", PAMTEST_ACCOUNT, 0, NULL), PAM_SUCCESS);
-	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "expire", "cu", NULL),
-			 0);
+	assert_string_equal(out, "cu: unlocked\n");
+	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "must-change", "cu",
+			     NULL), 0);
 	assert_int_equal(it_op("r", "cu", PAMTEST_ACCOUNT, 0, NULL),
 			 PAM_NEW_AUTHTOK_REQD);
+	/* expire needs a date */
+	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "expire", "cu", NULL),
+			 2);
 	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "expire", "cu", "--at",
-			     "1000", NULL), 0);
+			     "1970-01-02", NULL), 0);
+	assert_string_equal(out, "cu: expires 1970-01-02\n");
 	assert_int_equal(it_op("r", "cu", PAMTEST_ACCOUNT, 0, NULL),
 			 PAM_ACCT_EXPIRED);
 	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "expire", "cu", "--at",
 			     "soon", NULL), 2);
+	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "expire", "cu", "--at",
+			     "2025-02-30", NULL), 2);
 	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "show", "cu", NULL), 0);
-	assert_non_null(strstr(out, "password: set ($"));
-	assert_non_null(strstr(out, "expires: 1000"));
+	assert_non_null(strstr(out, "password: yescrypt"));
+	assert_non_null(strstr(out, "expires: 1970-01-02"));
+	assert_non_null(strstr(out, "must_change: yes"));
 	{
 		char stored[512];
 
@@ -623,7 +631,13 @@ static void unifiedctl_commands(void **state)
 			 0);
 	assert_non_null(strstr(out, "cu: 1 recent failure(s)"));
 	assert_int_equal(ctl(NULL, out, sizeof(out), "sessions", "sess", NULL), 0);
+	/* an empty stored password is shown as such (it once read past
+	 * the end of the value) */
+	setf("cu", "password", "");
+	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "show", "cu", NULL), 0);
+	assert_non_null(strstr(out, "password: empty"));
 	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "del", "cu", NULL), 0);
+	assert_string_equal(out, "cu: deleted (record, failures, sessions)\n");
 	assert_int_equal(auth("r", "cu", "ctlpass34"), PAM_USER_UNKNOWN);
 	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "show", "cu", NULL), 1);
 	assert_int_equal(ctl(NULL, out, sizeof(out), "bogus", NULL), 2);

@@ -62,31 +62,31 @@ static void defaults(void **state)
 	assert_false(o.nullok);
 	assert_int_equal(o.timeout_ms, 2000);
 	assert_int_equal(o.unsupported, PU_UNSUP_DEFAULT);
-	assert_string_equal(o.socket_path, "");
-	assert_int_equal(o.protocol, PU_PROTO_REDIRECTOR);
-	assert_int_equal(o.peer_uid, 0);
-	assert_string_equal(o.redis, "");
-	assert_string_equal(o.sentinel, "");
-	assert_string_equal(o.sentinel_master, "");
-	assert_string_equal(o.redis_user, "");
-	assert_string_equal(o.redis_password_file, "");
-	assert_int_equal(o.redis_db, 0);
-	assert_int_equal(o.redis_auth, PU_RAUTH_PASSWORD);
+	assert_string_equal(o.socket.path, "");
+	assert_int_equal(o.socket.protocol, PU_PROTO_REDIRECTOR);
+	assert_int_equal(o.socket.peer_uid, 0);
+	assert_string_equal(o.conn.redis, "");
+	assert_string_equal(o.conn.sentinel, "");
+	assert_string_equal(o.conn.sentinel_master, "");
+	assert_string_equal(o.conn.user, "");
+	assert_string_equal(o.conn.password_file, "");
+	assert_int_equal(o.conn.db, 0);
+	assert_int_equal(o.conn.auth, PU_RAUTH_PASSWORD);
 	assert_string_equal(o.prefix, "pam:");
-	assert_int_equal(o.deny, 0);
-	assert_int_equal(o.fail_interval, 900);
-	assert_int_equal(o.unlock_time, 600);
-	assert_int_equal(o.max_age, 0);
-	assert_int_equal(o.warn_age, 7);
-	assert_int_equal(o.minlen, 8);
-	assert_int_equal(o.hash, PU_HASH_DEFAULT);
-	assert_int_equal(o.window, 0);
-	assert_int_equal(o.remember, 0);
-	assert_int_equal(o.commit, PU_COMMIT_SESSION);
-	assert_int_equal(o.pending_ttl, 300);
-	assert_string_equal(o.key_file, PU_DEFAULT_KEY_FILE);
-	assert_int_equal(o.store, PU_STORE_FILE);
-	assert_string_equal(o.dir, PU_DEFAULT_REPLAY_DIR);
+	assert_int_equal(o.lock.deny, 0);
+	assert_int_equal(o.lock.fail_interval, 900);
+	assert_int_equal(o.lock.unlock_time, 600);
+	assert_int_equal(o.policy.max_age, 0);
+	assert_int_equal(o.policy.warn_age, 7);
+	assert_int_equal(o.policy.minlen, 8);
+	assert_int_equal(o.policy.hash, PU_HASH_DEFAULT);
+	assert_int_equal(o.replay.window, 0);
+	assert_int_equal(o.replay.remember, 0);
+	assert_int_equal(o.replay.commit, PU_COMMIT_SESSION);
+	assert_int_equal(o.replay.pending_ttl, 300);
+	assert_string_equal(o.replay.key_file, PU_DEFAULT_KEY_FILE);
+	assert_int_equal(o.replay.store, PU_STORE_FILE);
+	assert_string_equal(o.replay.dir, PU_DEFAULT_REPLAY_DIR);
 }
 
 /* Every option, set through the file to something that is not its
@@ -130,6 +130,7 @@ static const char flip_conf[] =
 static void file_flips_every_default(void **state)
 {
 	struct pu_options o;
+	struct pu_config *cfg = NULL;
 	struct pu_err err = { PU_OK, "" };
 	const char *path = write_conf("flip.conf", 0644, flip_conf);
 
@@ -143,8 +144,12 @@ static void file_flips_every_default(void **state)
 			snprintf(key, sizeof(key), "%s =", pu_option_name(i));
 		assert_non_null(strstr(flip_conf, key));
 	}
-	pu_options_defaults(&o);
-	assert_int_equal(pu_options_load_file(&o, path, true, NULL, &err), PU_OK);
+	assert_int_equal(pu_config_load(path, true, &cfg, &err), PU_OK);
+	/* refused at validation (use_first_pass with try_first_pass), after
+	 * every setting was applied: check each field the file set */
+	assert_int_equal(pu_options_build_with(&o, cfg, 0, NULL, NULL, &err),
+			 PU_CONFIG);
+	pu_config_free(cfg);
 	assert_int_equal(o.backend, PU_BACKEND_SOCKET);
 	assert_true(o.debug);
 	assert_true(o.quiet);
@@ -154,32 +159,32 @@ static void file_flips_every_default(void **state)
 	assert_true(o.nullok);
 	assert_int_equal(o.timeout_ms, 750);
 	assert_int_equal(o.unsupported, PU_UNSUP_ERROR);
-	assert_string_equal(o.socket_path, "/run/pu/test.sock");
-	assert_int_equal(o.protocol, PU_PROTO_V1);
-	assert_int_equal(o.peer_uid, 4242);
-	assert_string_equal(o.redis,
+	assert_string_equal(o.socket.path, "/run/pu/test.sock");
+	assert_int_equal(o.socket.protocol, PU_PROTO_V1);
+	assert_int_equal(o.socket.peer_uid, 4242);
+	assert_string_equal(o.conn.redis,
 			    "unix:/run/redis/redis.sock,tcp://10.0.0.2:6379");
-	assert_string_equal(o.sentinel, "127.0.0.1:26379,127.0.0.1:26380");
-	assert_string_equal(o.sentinel_master, "mymaster");
-	assert_string_equal(o.redis_user, "pam");
-	assert_string_equal(o.redis_password_file, "/etc/security/redis.secret");
-	assert_int_equal(o.redis_db, 3);
-	assert_int_equal(o.redis_auth, PU_RAUTH_HMAC);
+	assert_string_equal(o.conn.sentinel, "127.0.0.1:26379,127.0.0.1:26380");
+	assert_string_equal(o.conn.sentinel_master, "mymaster");
+	assert_string_equal(o.conn.user, "pam");
+	assert_string_equal(o.conn.password_file, "/etc/security/redis.secret");
+	assert_int_equal(o.conn.db, 3);
+	assert_int_equal(o.conn.auth, PU_RAUTH_HMAC);
 	assert_string_equal(o.prefix, "auth:");
-	assert_int_equal(o.deny, 5);
-	assert_int_equal(o.fail_interval, 60);
-	assert_int_equal(o.unlock_time, 0);
-	assert_int_equal(o.max_age, 90);
-	assert_int_equal(o.warn_age, 14);
-	assert_int_equal(o.minlen, 12);
-	assert_int_equal(o.hash, PU_HASH_SHA512);
-	assert_int_equal(o.window, 5);
-	assert_int_equal(o.remember, 3);
-	assert_int_equal(o.commit, PU_COMMIT_AUTH);
-	assert_int_equal(o.pending_ttl, 60);
-	assert_string_equal(o.key_file, "/etc/security/other.key");
-	assert_int_equal(o.store, PU_STORE_REDIS);
-	assert_string_equal(o.dir, "/var/lib/other");
+	assert_int_equal(o.lock.deny, 5);
+	assert_int_equal(o.lock.fail_interval, 60);
+	assert_int_equal(o.lock.unlock_time, 0);
+	assert_int_equal(o.policy.max_age, 90);
+	assert_int_equal(o.policy.warn_age, 14);
+	assert_int_equal(o.policy.minlen, 12);
+	assert_int_equal(o.policy.hash, PU_HASH_SHA512);
+	assert_int_equal(o.replay.window, 5);
+	assert_int_equal(o.replay.remember, 3);
+	assert_int_equal(o.replay.commit, PU_COMMIT_AUTH);
+	assert_int_equal(o.replay.pending_ttl, 60);
+	assert_string_equal(o.replay.key_file, "/etc/security/other.key");
+	assert_int_equal(o.replay.store, PU_STORE_REDIS);
+	assert_string_equal(o.replay.dir, "/var/lib/other");
 	/* both first_pass flags at once is a contradiction */
 	assert_int_equal(pu_options_validate(&o, &err), PU_CONFIG);
 }
@@ -200,10 +205,10 @@ static void argv_overrides_file_and_service(void **state)
 	snprintf(cfg, sizeof(cfg), "config=%s", path);
 	assert_int_equal(pu_options_build(&o, 1, argv, "login", &err), PU_OK);
 	assert_int_equal(o.timeout_ms, 100);
-	assert_int_equal(o.protocol, PU_PROTO_REDIRECTOR);
+	assert_int_equal(o.socket.protocol, PU_PROTO_REDIRECTOR);
 	assert_int_equal(pu_options_build(&o, 1, argv, "sshd", &err), PU_OK);
 	assert_int_equal(o.timeout_ms, 200);
-	assert_int_equal(o.protocol, PU_PROTO_V1);
+	assert_int_equal(o.socket.protocol, PU_PROTO_V1);
 	assert_true(o.quiet);
 	assert_int_equal(pu_options_build(&o, 3, argv, "sshd", &err), PU_OK);
 	assert_int_equal(o.timeout_ms, 400);
@@ -222,8 +227,8 @@ static void bare_path_is_redirector(void **state)
 	/* the default config file may be absent: built-in defaults */
 	assert_int_equal(pu_options_build(&o, 1, argv, "sshd", &err), PU_OK);
 	assert_int_equal(o.backend, PU_BACKEND_SOCKET);
-	assert_int_equal(o.protocol, PU_PROTO_REDIRECTOR);
-	assert_string_equal(o.socket_path, "/var/run/pam_redirector/socket");
+	assert_int_equal(o.socket.protocol, PU_PROTO_REDIRECTOR);
+	assert_string_equal(o.socket.path, "/var/run/pam_redirector/socket");
 	/* a named file that is missing is an error */
 	assert_int_equal(pu_options_build(&o, 2, argv, "sshd", &err), PU_CONFIG);
 	assert_non_null(strstr(err.msg, "/nonexistent/but/unused"));
@@ -297,6 +302,22 @@ static void redis_validation(void **state)
 	assert_int_equal(pu_options_build(&o, 3, ok, NULL, &err), PU_OK);
 }
 
+/* the file alone: load, then apply with only backend=replay (which
+ * validates with the defaults) on the module line */
+static enum pu_status load_file(struct pu_options *o, const char *path,
+				bool explicit_path, const char *service,
+				struct pu_err *err)
+{
+	const char *argv[] = { "backend=replay" };
+	struct pu_config *cfg = NULL;
+	enum pu_status st = pu_config_load(path, explicit_path, &cfg, err);
+
+	if (st == PU_OK)
+		st = pu_options_build_with(o, cfg, 1, argv, service, err);
+	pu_config_free(cfg);
+	return st;
+}
+
 static void file_errors(void **state)
 {
 	struct pu_options o;
@@ -306,43 +327,49 @@ static void file_errors(void **state)
 	(void)state;
 	p = write_conf("syntax.conf", 0644, "debug = true;\ntimeout = ;\n");
 	pu_options_defaults(&o);
-	assert_int_equal(pu_options_load_file(&o, p, true, NULL, &err), PU_CONFIG);
+	assert_int_equal(load_file(&o, p, true, NULL, &err), PU_CONFIG);
 	assert_non_null(strstr(err.msg, "syntax.conf:2"));
 
 	p = write_conf("unknown.conf", 0644, "debug = true;\n\nbogus = 1;\n");
-	assert_int_equal(pu_options_load_file(&o, p, true, NULL, &err), PU_CONFIG);
+	assert_int_equal(load_file(&o, p, true, NULL, &err), PU_CONFIG);
 	assert_non_null(strstr(err.msg, "unknown.conf:3"));
 	assert_non_null(strstr(err.msg, "bogus"));
 
 	p = write_conf("type.conf", 0644, "timeout = \"soon\";\n");
-	assert_int_equal(pu_options_load_file(&o, p, true, NULL, &err), PU_CONFIG);
+	assert_int_equal(load_file(&o, p, true, NULL, &err), PU_CONFIG);
 
 	p = write_conf("float.conf", 0644, "timeout = 1.5;\n");
-	assert_int_equal(pu_options_load_file(&o, p, true, NULL, &err), PU_CONFIG);
+	assert_int_equal(load_file(&o, p, true, NULL, &err), PU_CONFIG);
 
 	p = write_conf("self.conf", 0644, "config = \"/etc/x\";\n");
-	assert_int_equal(pu_options_load_file(&o, p, true, NULL, &err), PU_CONFIG);
+	assert_int_equal(load_file(&o, p, true, NULL, &err), PU_CONFIG);
 
 	p = write_conf("svcgroup.conf", 0644, "services = 5;\n");
-	assert_int_equal(pu_options_load_file(&o, p, true, "sshd", &err),
+	assert_int_equal(load_file(&o, p, true, "sshd", &err),
 			 PU_CONFIG);
 
 	p = write_conf("svcbad.conf", 0644,
 		       "services: { sshd: { nonsense = 1; }; };\n");
-	assert_int_equal(pu_options_load_file(&o, p, true, "login", &err), PU_OK);
-	assert_int_equal(pu_options_load_file(&o, p, true, "sshd", &err),
+	/* another service's typo fails closed too: the file is wrong */
+	assert_int_equal(load_file(&o, p, true, "login", &err), PU_CONFIG);
+	assert_non_null(strstr(err.msg, "svcbad.conf:1"));
+	assert_int_equal(load_file(&o, p, true, "sshd", &err),
 			 PU_CONFIG);
 
+	p = write_conf("include.conf", 0644, "debug = true;\n  @include \"/tmp/x\"\n");
+	assert_int_equal(load_file(&o, p, true, NULL, &err), PU_CONFIG);
+	assert_non_null(strstr(err.msg, "include.conf:2: @include"));
+
 	p = write_conf("loose.conf", 0666, "debug = true;\n");
-	assert_int_equal(pu_options_load_file(&o, p, true, NULL, &err), PU_CONFIG);
+	assert_int_equal(load_file(&o, p, true, NULL, &err), PU_CONFIG);
 	assert_non_null(strstr(err.msg, "group/other-writable"));
 
 	/* a directory is not a config file; a missing default is fine */
-	assert_int_equal(pu_options_load_file(&o, tmpdir, true, NULL, &err),
+	assert_int_equal(load_file(&o, tmpdir, true, NULL, &err),
 			 PU_CONFIG);
-	assert_int_equal(pu_options_load_file(&o, "/nonexistent.conf", false,
+	assert_int_equal(load_file(&o, "/nonexistent.conf", false,
 					      NULL, &err), PU_OK);
-	assert_int_equal(pu_options_load_file(&o, "/nonexistent.conf", true,
+	assert_int_equal(load_file(&o, "/nonexistent.conf", true,
 					      NULL, &err), PU_CONFIG);
 }
 
@@ -357,7 +384,7 @@ static void symlinked_file_refused(void **state)
 	snprintf(link, sizeof(link), "%s/link.conf", tmpdir);
 	assert_int_equal(symlink(p, link), 0);
 	pu_options_defaults(&o);
-	assert_int_equal(pu_options_load_file(&o, link, true, NULL, &err),
+	assert_int_equal(load_file(&o, link, true, NULL, &err),
 			 PU_CONFIG);
 }
 
@@ -372,11 +399,11 @@ static void list_values(void **state)
 
 	(void)state;
 	pu_options_defaults(&o);
-	assert_int_equal(pu_options_load_file(&o, p, true, NULL, &err), PU_OK);
-	assert_string_equal(o.socket_path, "/a.sock");
+	assert_int_equal(load_file(&o, p, true, NULL, &err), PU_OK);
+	assert_string_equal(o.socket.path, "/a.sock");
 	p = write_conf("list2.conf", 0644, "socket = [\"/a.sock\", \"/b\"];\n");
-	assert_int_equal(pu_options_load_file(&o, p, true, NULL, &err), PU_OK);
-	assert_string_equal(o.socket_path, "/a.sock,/b");
+	assert_int_equal(load_file(&o, p, true, NULL, &err), PU_OK);
+	assert_string_equal(o.socket.path, "/a.sock,/b");
 }
 
 int main(void)

@@ -8,7 +8,7 @@
 #include <security/_pam_types.h>
 #include <string.h>
 
-#include "common/status.h"
+#include "pam/pamcode.h"
 
 static void only_ok_is_success(void **state)
 {

@@ -1,101 +1,89 @@
 /*
  * redis backend: credentials, account state, sessions and fleet-wide
- * lockout in Redis (key layout in src/common/userstore.h).
+ * lockout in Redis (key layout in users.h, the lockout rule in lockout.h).
  *
- * One connection per PAM handle, reused by every group of that handle:
- * cached with pam_set_data and closed by its cleanup.  The user record
- * fetched by authenticate is cached beside it, so acct_mgmt in the same
- * handle costs no round trip; in another process it fetches its own.
+ * The connection comes from the handle (src/pam/redis_handle.c), so every
+ * group of one handle reuses it.  The user record fetched by authenticate
+ * is kept beside it, keyed by everything that selected it (connection,
+ * prefix, user), so acct_mgmt in the same handle costs no round trip; in
+ * another process, or for another prefix, it fetches its own.
  */
 #define _GNU_SOURCE
 #include "backends/backend.h"
 
+#include <openssl/crypto.h>
 #include <security/pam_ext.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "common/hash.h"
-#include "common/secret.h"
+#include "backends/redis/lockout.h"
 #include "backends/redis/users.h"
+#include "common/hash.h"
+#include "pam/redis_handle.h"
 
-#define DATA_NAME "pam_unified_redis"
+#define RECORD_DATA "pam_unified_redis_record"
 
-struct handle_cache {
-	struct pu_redis *conn;
-	char ident[PU_PATH_LEN + 2600]; /* connection options that made conn */
-	bool have_user;
-	char user[256];
-	struct pu_user record;
+struct record_cache {
+	struct pu_redis_conn conn;
+	char prefix[PU_PREFIX_LEN];
+	char user[512];
+	struct pu_user rec;
 };
 
-static void cache_cleanup(pam_handle_t *pamh, void *data, int error_status)
+static void record_cleanup(pam_handle_t *pamh, void *data, int error_status)
 {
-	struct handle_cache *hc = data;
-
 	(void)pamh;
 	(void)error_status;
-	if (hc == NULL)
+	if (data != NULL) {
+		explicit_bzero(data, sizeof(struct record_cache));
+		free(data);
+	}
+}
+
+static const struct pu_lockout *lockout_of(const struct pu_call *c)
+{
+	return pu_lockout_enabled(&c->opts->lock) ? &c->opts->lock : NULL;
+}
+
+static void remember_record(struct pu_call *c, const struct pu_user *u)
+{
+	struct record_cache *rc;
+
+	if (strlen(c->user) >= sizeof(rc->user))
 		return;
-	pu_redis_free(hc->conn);
-	explicit_bzero(hc, sizeof(*hc));
-	free(hc);
+	rc = calloc(1, sizeof(*rc));
+	if (rc == NULL)
+		return; /* only a cache */
+	rc->conn = c->opts->conn;
+	memcpy(rc->prefix, c->opts->prefix, sizeof(rc->prefix));
+	memcpy(rc->user, c->user, strlen(c->user) + 1);
+	rc->rec = *u;
+	explicit_bzero(rc->rec.password, sizeof(rc->rec.password));
+	if (pam_set_data(c->pamh, RECORD_DATA, rc, record_cleanup) != PAM_SUCCESS)
+		record_cleanup(c->pamh, rc, 0);
 }
 
-static void conn_ident(const struct pu_options *o, char *buf, size_t size)
+static void forget_record(struct pu_call *c)
 {
-	snprintf(buf, size, "%s|%s|%s|%s|%s|%ld", o->redis, o->sentinel,
-		 o->sentinel_master, o->redis_user, o->redis_password_file,
-		 o->redis_db);
+	pam_set_data(c->pamh, RECORD_DATA, NULL, NULL);
 }
 
-/* The handle's connection for these options, (re)connecting if needed. */
-static enum pu_status get_conn(struct pu_call *c, struct handle_cache **out)
+static bool cached_record(struct pu_call *c, struct pu_user *u)
 {
-	struct handle_cache *hc = NULL;
 	const void *data = NULL;
-	char ident[sizeof(hc->ident)];
-	enum pu_status st;
+	const struct record_cache *rc;
 
-	conn_ident(c->opts, ident, sizeof(ident));
-	if (pam_get_data(c->pamh, DATA_NAME, &data) == PAM_SUCCESS && data)
-		hc = (struct handle_cache *)data;
-	if (hc == NULL) {
-		hc = calloc(1, sizeof(*hc));
-		if (hc == NULL)
-			return pu_fail(&c->err, PU_NOMEM, "out of memory");
-		if (pam_set_data(c->pamh, DATA_NAME, hc, cache_cleanup) !=
-		    PAM_SUCCESS) {
-			free(hc);
-			return pu_fail(&c->err, PU_NOMEM, "pam_set_data failed");
-		}
-	}
-	if (hc->conn != NULL &&
-	    (!pu_redis_alive(hc->conn) || strcmp(hc->ident, ident) != 0)) {
-		pu_redis_free(hc->conn);
-		hc->conn = NULL;
-		hc->have_user = false;
-	}
-	if (hc->conn == NULL) {
-		st = pu_redis_connect(c->opts, &c->deadline, &hc->conn, &c->err);
-		if (st != PU_OK)
-			return st;
-		memcpy(hc->ident, ident, sizeof(ident));
-		pu_debug(c, "redis: connected to %s", pu_redis_peer(hc->conn));
-	}
-	*out = hc;
-	return PU_OK;
-}
-
-enum pu_status pu_redis_handle_conn(struct pu_call *c, struct pu_redis **conn)
-{
-	struct handle_cache *hc;
-	enum pu_status st = get_conn(c, &hc);
-
-	*conn = st == PU_OK ? hc->conn : NULL;
-	return st;
+	if (pam_get_data(c->pamh, RECORD_DATA, &data) != PAM_SUCCESS || !data)
+		return false;
+	rc = data;
+	if (!pu_redis_conn_same(&rc->conn, &c->opts->conn) ||
+	    strcmp(rc->prefix, c->opts->prefix) != 0 ||
+	    strcmp(rc->user, c->user) != 0)
+		return false;
+	*u = rc->rec;
+	return true;
 }
 
 static long long now_s(void)
@@ -103,118 +91,163 @@ static long long now_s(void)
 	return (long long)time(NULL);
 }
 
-static enum pu_status fetch(struct pu_call *c, struct handle_cache *hc,
-			    struct pu_user *u, struct pu_lock *lock)
+/* crypt(3) time is not the peer's: the deadline pauses around it */
+static enum pu_status verify(struct pu_call *c, const char *pw,
+			     const char *stored, bool *match)
 {
-	enum pu_status st = pu_store_fetch(hc->conn, c->opts, &c->deadline,
-					   c->user, u, lock, &c->err);
+	struct timespec mark = pu_deadline_pause();
+	enum pu_status st = pu_hash_verify(pw, stored, match, &c->err);
 
-	if (st == PU_OK && strlen(c->user) < sizeof(hc->user)) {
-		hc->record = *u;
-		memcpy(hc->user, c->user, strlen(c->user) + 1);
-		hc->have_user = true;
-	}
+	pu_deadline_resume(&c->deadline, &mark);
 	return st;
+}
+
+static void dummy(struct pu_call *c, const char *pw)
+{
+	struct timespec mark = pu_deadline_pause();
+
+	pu_hash_dummy(pw, c->opts->policy.hash);
+	pu_deadline_resume(&c->deadline, &mark);
+}
+
+static enum pu_status fetch(struct pu_call *c, struct pu_redis **r,
+			    struct pu_user *u, struct pu_failures *f)
+{
+	enum pu_status st = pu_redis_handle_get(c, &c->opts->conn, r);
+
+	if (st == PU_OK)
+		st = pu_users_fetch(*r, &c->deadline, c->opts->prefix,
+				    lockout_of(c), c->user, u, f, &c->err);
+	return st;
+}
+
+static enum pu_status locked_out(struct pu_call *c, const struct pu_failures *f,
+				 long long now, long long unlock_at)
+{
+	char msg[160];
+
+	if (unlock_at > 0)
+		snprintf(msg, sizeof(msg),
+			 "The account is locked due to %d failed logins "
+			 "(%lld seconds left to unlock).", f->count,
+			 unlock_at - now);
+	else
+		snprintf(msg, sizeof(msg),
+			 "The account is locked due to %d failed logins.",
+			 f->count);
+	pu_tell(c, PAM_ERROR_MSG, msg);
+	return pu_fail(&c->err, PU_DENIED, "locked out after %d failures",
+		       f->count);
+}
+
+/* the password check proper, once the record is known */
+static enum pu_status check_password(struct pu_call *c, const struct pu_user *u,
+				     const char *pw, bool *match)
+{
+	*match = false;
+	if (u->has_password && u->password[0] == '\0') {
+		/* an empty stored password: only with nullok, only empty */
+		dummy(c, pw);
+		*match = c->opts->nullok && pw[0] == '\0';
+		return PU_OK;
+	}
+	if (u->has_password)
+		return verify(c, pw, u->password, match);
+	dummy(c, pw);
+	return PU_OK;
 }
 
 static enum pu_status redis_authenticate(struct pu_call *c)
 {
-	struct handle_cache *hc;
+	struct pu_redis *r = NULL;
 	struct pu_user u;
-	struct pu_lock lock;
+	struct pu_failures f;
+	struct pu_origin from = { c->service, c->rhost };
 	long long now = now_s(), unlock_at;
 	const char *pw;
 	bool match = false;
 	enum pu_status st;
 
 	st = pu_get_password(c, PAM_AUTHTOK, NULL, &pw);
-	if (st != PU_OK)
-		return st;
-	if (pw[0] == '\0' && !c->opts->nullok)
-		return pu_fail(&c->err, PU_DENIED, "empty password refused (no nullok)");
-
-	pu_deadline_start(&c->deadline, c->opts->timeout_ms);
-	st = get_conn(c, &hc);
 	if (st == PU_OK)
-		st = fetch(c, hc, &u, &lock);
+		st = pu_check_empty(c, pw);
+	if (st == PU_OK)
+		st = fetch(c, &r, &u, &f);
 	if (st != PU_OK)
 		return st;
-
 	if (!u.exists) {
-		pu_hash_dummy(pw, c->opts->hash);
+		dummy(c, pw);
 		return pu_fail(&c->err, PU_USER_UNKNOWN, "no such user in redis");
 	}
-	if (pu_lock_active(c->opts, &lock, now, &unlock_at)) {
-		char msg[160];
-
-		pu_hash_dummy(pw, c->opts->hash);
-		if (unlock_at > 0)
-			snprintf(msg, sizeof(msg),
-				 "The account is locked due to %d failed logins "
-				 "(%lld seconds left to unlock).", lock.count,
-				 unlock_at - now);
-		else
-			snprintf(msg, sizeof(msg),
-				 "The account is locked due to %d failed logins.",
-				 lock.count);
-		pu_tell(c, PAM_ERROR_MSG, msg);
+	if (pu_lockout_active(lockout_of(c), &f, now, &unlock_at)) {
+		dummy(c, pw);
 		explicit_bzero(&u, sizeof(u));
-		return pu_fail(&c->err, PU_DENIED, "locked out after %d failures",
-			       lock.count);
+		return locked_out(c, &f, now, unlock_at);
 	}
-	if (u.has_password && u.password[0] == '\0') {
-		/* an empty stored password: only with nullok, only empty */
-		pu_hash_dummy(pw, c->opts->hash);
-		match = c->opts->nullok && pw[0] == '\0';
-	} else if (u.has_password) {
-		st = pu_hash_verify(pw, u.password, &match, &c->err);
-	} else {
-		pu_hash_dummy(pw, c->opts->hash);
-	}
-	explicit_bzero(&u.password, sizeof(u.password));
+	st = check_password(c, &u, pw, &match);
+	explicit_bzero(u.password, sizeof(u.password));
 	if (st != PU_OK)
 		return st;
 	if (!match) {
-		st = pu_store_record_failure(hc->conn, c->opts, &c->deadline,
-					     c->user, now, c->service, c->rhost,
+		st = pu_users_record_failure(r, &c->deadline, c->opts->prefix,
+					     lockout_of(c), c->user, now, &from,
 					     &c->err);
-		if (st != PU_OK)
-			return st;
-		return pu_fail(&c->err, PU_DENIED, "wrong password");
+		return st != PU_OK ? st :
+		       pu_fail(&c->err, PU_DENIED, "wrong password");
 	}
 	if (u.disabled)
 		return pu_fail(&c->err, PU_DENIED, "account disabled");
-	if (lock.count > 0) {
-		st = pu_store_clear_failures(hc->conn, c->opts, &c->deadline,
+	if (f.count > 0) {
+		st = pu_users_clear_failures(r, &c->deadline, c->opts->prefix,
 					     c->user, &c->err);
 		if (st != PU_OK)
 			return st;
+	}
+	remember_record(c, &u);
+	return PU_OK;
+}
+
+static enum pu_status password_age(struct pu_call *c, const struct pu_user *u,
+				   long long now)
+{
+	long max_age = u->max_age >= 0 ? u->max_age : c->opts->policy.max_age;
+	long warn_age = u->warn_age >= 0 ? u->warn_age : c->opts->policy.warn_age;
+	long long due, days;
+	char msg[96];
+
+	if (max_age <= 0 || u->changed <= 0)
+		return PU_OK;
+	due = u->changed + (long long)max_age * 86400;
+	if (now >= due) {
+		pu_tell(c, PAM_ERROR_MSG, "Your password has expired; change it now.");
+		return pu_fail(&c->err, PU_NEWTOK, "password older than max_age");
+	}
+	if (warn_age > 0 && due - now <= (long long)warn_age * 86400) {
+		days = (due - now + 86399) / 86400;
+		snprintf(msg, sizeof(msg),
+			 "Warning: your password will expire in %lld day%s.", days,
+			 days == 1 ? "" : "s");
+		pu_tell(c, PAM_TEXT_INFO, msg);
 	}
 	return PU_OK;
 }
 
 static enum pu_status redis_acct_mgmt(struct pu_call *c)
 {
-	struct handle_cache *hc;
+	struct pu_redis *r = NULL;
 	struct pu_user u;
-	struct pu_lock lock;
+	struct pu_failures f;
 	long long now = now_s();
-	long max_age, warn_age;
 	enum pu_status st;
 
-	pu_deadline_start(&c->deadline, c->opts->timeout_ms);
-	st = get_conn(c, &hc);
-	if (st != PU_OK)
-		return st;
-	if (hc->have_user && strcmp(hc->user, c->user) == 0) {
-		u = hc->record;
+	if (cached_record(c, &u)) {
 		pu_debug(c, "redis: account from the record fetched at auth");
 	} else {
-		st = fetch(c, hc, &u, &lock);
+		st = fetch(c, &r, &u, &f);
 		if (st != PU_OK)
 			return st;
 	}
-	explicit_bzero(&u.password, sizeof(u.password));
+	explicit_bzero(u.password, sizeof(u.password));
 	if (!u.exists)
 		return pu_fail(&c->err, PU_USER_UNKNOWN, "no such user in redis");
 	if (u.disabled) {
@@ -230,62 +263,31 @@ static enum pu_status redis_acct_mgmt(struct pu_call *c)
 			"You are required to change your password immediately.");
 		return pu_fail(&c->err, PU_NEWTOK, "password change required");
 	}
-	max_age = u.max_age >= 0 ? u.max_age : c->opts->max_age;
-	warn_age = u.warn_age >= 0 ? u.warn_age : c->opts->warn_age;
-	if (max_age > 0 && u.changed > 0) {
-		long long due = u.changed + (long long)max_age * 86400;
-
-		if (now >= due) {
-			pu_tell(c, PAM_ERROR_MSG,
-				"Your password has expired; change it now.");
-			return pu_fail(&c->err, PU_NEWTOK, "password older than max_age");
-		}
-		if (warn_age > 0 && due - now <= (long long)warn_age * 86400) {
-			char msg[96];
-			long long days = (due - now + 86399) / 86400;
-
-			snprintf(msg, sizeof(msg),
-				 "Warning: your password will expire in %lld day%s.",
-				 days, days == 1 ? "" : "s");
-			pu_tell(c, PAM_TEXT_INFO, msg);
-		}
-	}
-	return PU_OK;
+	return password_age(c, &u, now);
 }
 
 static enum pu_status redis_session(struct pu_call *c)
 {
-	struct handle_cache *hc;
+	struct pu_redis *r = NULL;
+	struct pu_session s = { c->service, c->tty, c->rhost };
 	enum pu_status st;
 
 	if (strlen(c->user) > 512)
 		return pu_fail(&c->err, PU_USER_UNKNOWN, "user name too long");
-	pu_deadline_start(&c->deadline, c->opts->timeout_ms);
-	st = get_conn(c, &hc);
+	st = pu_redis_handle_get(c, &c->opts->conn, &r);
 	if (st != PU_OK)
 		return st;
-	return pu_store_session(hc->conn, c->opts, &c->deadline,
-				c->op == PU_OP_OPEN_SESSION, c->user, c->service,
-				c->tty, c->rhost, &c->err);
+	return pu_users_session(r, &c->deadline, c->opts->prefix,
+				c->op == PU_OP_OPEN_SESSION, c->user, &s,
+				&c->err);
 }
 
-static bool caller_is_root(const struct pu_call *c)
-{
-	return getuid() == 0 && !(c->flags & PAM_CHANGE_EXPIRED_AUTHTOK);
-}
-
-static enum pu_status fetch_for_change(struct pu_call *c,
-				       struct handle_cache **hc,
+static enum pu_status fetch_for_change(struct pu_call *c, struct pu_redis **r,
 				       struct pu_user *u)
 {
-	struct pu_lock lock;
-	enum pu_status st;
+	struct pu_failures f;
+	enum pu_status st = fetch(c, r, u, &f);
 
-	pu_deadline_start(&c->deadline, c->opts->timeout_ms);
-	st = get_conn(c, hc);
-	if (st == PU_OK)
-		st = pu_store_fetch((*hc)->conn, c->opts, &c->deadline, c->user, u,
-				    &lock, &c->err);
 	if (st == PU_OK && !u->exists)
 		st = pu_fail(&c->err, PU_USER_UNKNOWN, "no such user in redis");
 	return st;
@@ -299,7 +301,7 @@ static enum pu_status verify_old(struct pu_call *c, const struct pu_user *u,
 
 	if (!u->has_password)
 		return pu_fail(&c->err, PU_DENIED, "no current password to verify");
-	st = pu_hash_verify(old, u->password, &match, &c->err);
+	st = verify(c, old, u->password, &match);
 	if (st == PU_OK && !match) {
 		pu_tell(c, PAM_ERROR_MSG, "Current password is wrong.");
 		st = pu_fail(&c->err, PU_DENIED, "current password wrong");
@@ -307,85 +309,108 @@ static enum pu_status verify_old(struct pu_call *c, const struct pu_user *u,
 	return st;
 }
 
-static enum pu_status redis_chauthtok(struct pu_call *c)
+static enum pu_status chauthtok_prelim(struct pu_call *c)
 {
-	struct handle_cache *hc;
+	struct pu_redis *r = NULL;
 	struct pu_user u;
-	const void *item = NULL;
-	const char *old = NULL, *newpw = NULL;
-	char newhash[PU_HASH_MAX];
-	bool same = false;
+	const char *old = NULL;
 	enum pu_status st;
 
-	if (c->flags & PAM_PRELIM_CHECK) {
-		if (!caller_is_root(c)) {
-			st = pu_get_password(c, PAM_OLDAUTHTOK,
-					     "Current password: ", &old);
-			if (st != PU_OK)
-				return st;
-		}
-		st = fetch_for_change(c, &hc, &u);
-		if (st == PU_OK && old != NULL)
-			st = verify_old(c, &u, old);
-		explicit_bzero(&u, sizeof(u));
-		return st;
+	if (!pu_caller_is_root(c)) {
+		st = pu_get_password(c, PAM_OLDAUTHTOK, "Current password: ",
+				     &old);
+		if (st != PU_OK)
+			return st;
 	}
-	if (!(c->flags & PAM_UPDATE_AUTHTOK))
-		return pu_fail(&c->err, PU_CONFIG, "chauthtok without a phase");
-
-	if (pam_get_item(c->pamh, PAM_OLDAUTHTOK, &item) == PAM_SUCCESS)
-		old = item;
-	if (old == NULL && !caller_is_root(c))
-		return pu_fail(&c->err, PU_DENIED, "no current password");
-	/* the stored hash read here is what the compare-and-set expects */
-	st = fetch_for_change(c, &hc, &u);
+	st = fetch_for_change(c, &r, &u);
 	if (st == PU_OK && old != NULL)
 		st = verify_old(c, &u, old);
-	if (st == PU_OK)
-		st = pu_get_password(c, PAM_AUTHTOK, NULL, &newpw);
-	if (st != PU_OK)
-		goto out;
-	if ((long)strlen(newpw) < c->opts->minlen) {
-		char msg[96];
+	explicit_bzero(&u, sizeof(u));
+	return st;
+}
 
+/* minlen and "differs from the old one" */
+static enum pu_status new_password_ok(struct pu_call *c, const struct pu_user *u,
+				      const char *old, const char *newpw)
+{
+	bool same = false;
+	enum pu_status st = PU_OK;
+	char msg[96];
+
+	if ((long)strlen(newpw) < c->opts->policy.minlen) {
 		snprintf(msg, sizeof(msg),
 			 "The password is shorter than %ld characters.",
-			 c->opts->minlen);
+			 c->opts->policy.minlen);
 		pu_tell(c, PAM_ERROR_MSG, msg);
-		st = pu_fail(&c->err, PU_DENIED, "new password too short");
-		goto out;
+		return pu_fail(&c->err, PU_DENIED, "new password too short");
 	}
 	if (old != NULL)
 		same = strlen(old) == strlen(newpw) &&
-		       pu_ct_equal(old, newpw, strlen(newpw));
-	else if (u.has_password)
-		st = pu_hash_verify(newpw, u.password, &same, &c->err);
+		       CRYPTO_memcmp(old, newpw, strlen(newpw)) == 0;
+	else if (u->has_password && u->password[0] != '\0')
+		st = verify(c, newpw, u->password, &same);
 	if (st == PU_OK && same) {
 		pu_tell(c, PAM_ERROR_MSG,
 			"The new password must differ from the old one.");
 		st = pu_fail(&c->err, PU_DENIED, "new password equals the old one");
 	}
+	return st;
+}
+
+static enum pu_status chauthtok_update(struct pu_call *c)
+{
+	struct pu_redis *r = NULL;
+	struct pu_user u;
+	const void *item = NULL;
+	const char *old = NULL, *newpw = NULL;
+	char newhash[PU_HASH_MAX];
+	struct timespec mark;
+	enum pu_status st;
+
+	if (pam_get_item(c->pamh, PAM_OLDAUTHTOK, &item) == PAM_SUCCESS)
+		old = item;
+	if (old == NULL && !pu_caller_is_root(c))
+		return pu_fail(&c->err, PU_DENIED, "no current password");
+	/* the stored hash read here is what the compare-and-set expects */
+	st = fetch_for_change(c, &r, &u);
+	if (st == PU_OK && old != NULL)
+		st = verify_old(c, &u, old);
 	if (st == PU_OK)
-		st = pu_hash_make(newpw, c->opts->hash, newhash, sizeof(newhash),
-				  &c->err);
+		st = pu_get_password(c, PAM_AUTHTOK, NULL, &newpw);
+	if (st == PU_OK)
+		st = new_password_ok(c, &u, old, newpw);
 	if (st == PU_OK) {
-		/* hashing took time: the write gets a fresh deadline */
-		pu_deadline_start(&c->deadline, c->opts->timeout_ms);
-		st = pu_store_set_password(hc->conn, c->opts, &c->deadline, c->user,
+		mark = pu_deadline_pause();
+		st = pu_hash_make(newpw, c->opts->policy.hash, newhash,
+				  sizeof(newhash), &c->err);
+		pu_deadline_resume(&c->deadline, &mark);
+	}
+	if (st == PU_OK) {
+		st = pu_users_set_password(r, &c->deadline, c->opts->prefix,
+					   c->user, PU_PW_CAS,
 					   u.has_password ? u.password : "",
 					   newhash, now_s(), &c->err);
+		explicit_bzero(newhash, sizeof(newhash));
 		if (st == PU_DENIED)
 			pu_tell(c, PAM_ERROR_MSG,
 				"The password was changed elsewhere meanwhile; try again.");
-		explicit_bzero(newhash, sizeof(newhash));
 	}
 	if (st == PU_OK) {
-		hc->have_user = false;
+		forget_record(c);
 		pu_tell(c, PAM_TEXT_INFO, "Password changed.");
 	}
-out:
 	explicit_bzero(&u, sizeof(u));
 	return st;
+}
+
+static enum pu_status redis_chauthtok(struct pu_call *c)
+{
+	bool prelim;
+	enum pu_status st = pu_chauthtok_prelim(c, &prelim);
+
+	if (st != PU_OK)
+		return st;
+	return prelim ? chauthtok_prelim(c) : chauthtok_update(c);
 }
 
 static enum pu_support redis_support(const struct pu_options *o, enum pu_op op)

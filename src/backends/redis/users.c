@@ -9,10 +9,26 @@
 
 #define EVENTS_MAXLEN "10000"
 
-static enum pu_status key(char *buf, const struct pu_options *o,
-			  const char *kind, const char *user, struct pu_err *err)
+const char *const pu_user_fields[PU_USER_FIELDS] = {
+	"password", "disabled", "expires", "must_change", "changed",
+	"max_age", "warn_age",
+};
+
+enum { F_PASSWORD, F_DISABLED, F_EXPIRES, F_MUST_CHANGE, F_CHANGED,
+       F_MAX_AGE, F_WARN_AGE };
+
+bool pu_users_key(char *buf, size_t size, const char *prefix,
+		  const char *kind, const char *user)
 {
-	if (!pu_redis_key(buf, PU_KEY_MAX, o->prefix, kind, user))
+	int n = snprintf(buf, size, "%s%s:{%s}", prefix, kind, user);
+
+	return n > 0 && (size_t)n < size;
+}
+
+static enum pu_status key(char *buf, const char *prefix, const char *kind,
+			  const char *user, struct pu_err *err)
+{
+	if (!pu_users_key(buf, PU_KEY_MAX, prefix, kind, user))
 		return pu_fail(err, PU_USER_UNKNOWN, "user name too long for a key");
 	return PU_OK;
 }
@@ -27,54 +43,137 @@ static enum pu_status reply_error(const redisReply *rep, const char *what,
 	return PU_OK;
 }
 
-/* strict decimal, or the field is garbage (fail closed) */
+/* ---------------- pure decoders ---------------- */
+
+/* strict decimal: digits only, no sign, no space, at most 18 digits */
 static bool parse_ll(const redisReply *e, long long *out)
 {
-	char *end;
-	long long v;
+	long long v = 0;
 
-	if (e->type != REDIS_REPLY_STRING || e->len == 0 || e->len > 20)
+	if (e->type != REDIS_REPLY_STRING || e->len == 0 || e->len > 18)
 		return false;
-	errno = 0;
-	v = strtoll(e->str, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 0)
-		return false;
+	for (size_t i = 0; i < e->len; i++) {
+		if (e->str[i] < '0' || e->str[i] > '9')
+			return false;
+		v = v * 10 + (e->str[i] - '0');
+	}
 	*out = v;
 	return true;
 }
 
-static bool is_one(const redisReply *e)
+/* a flag is absent, "0" or "1"; anything else cannot be read */
+static bool parse_flag(const redisReply *e, bool *out)
 {
-	return e->type == REDIS_REPLY_STRING && e->len == 1 && e->str[0] == '1';
+	if (e->type == REDIS_REPLY_NIL) {
+		*out = false;
+		return true;
+	}
+	if (e->type != REDIS_REPLY_STRING || e->len != 1 ||
+	    (e->str[0] != '0' && e->str[0] != '1'))
+		return false;
+	*out = e->str[0] == '1';
+	return true;
 }
 
-enum pu_status pu_store_fetch(struct pu_redis *r, const struct pu_options *o,
-			      const struct pu_deadline *dl, const char *user,
-			      struct pu_user *u, struct pu_lock *lock,
-			      struct pu_err *err)
+enum pu_status pu_users_parse_record(const redisReply *rep, struct pu_user *u,
+				     struct pu_err *err)
 {
-	static const char *const fields[] = { "password", "disabled", "expires",
-		"must_change", "changed", "max_age", "warn_age" };
+	const redisReply *e;
+
+	memset(u, 0, sizeof(*u));
+	u->max_age = u->warn_age = -1;
+	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY ||
+	    rep->elements != PU_USER_FIELDS)
+		return pu_fail(err, PU_UNAVAIL, "redis HMGET: unexpected reply");
+	for (size_t i = 0; i < PU_USER_FIELDS; i++) {
+		e = rep->element[i];
+		if (e == NULL || (e->type != REDIS_REPLY_NIL &&
+				  e->type != REDIS_REPLY_STRING))
+			return pu_fail(err, PU_UNAVAIL,
+				       "redis HMGET: unexpected element");
+		if (e->type != REDIS_REPLY_NIL)
+			u->exists = true;
+	}
+	e = rep->element[F_PASSWORD];
+	if (e->type == REDIS_REPLY_STRING) {
+		if (e->len >= sizeof(u->password) ||
+		    memchr(e->str, '\0', e->len) != NULL)
+			return pu_fail(err, PU_UNAVAIL,
+				       "user record: password is not a hash");
+		memcpy(u->password, e->str, e->len);
+		u->password[e->len] = '\0';
+		u->has_password = true;
+	}
+	if (!parse_flag(rep->element[F_DISABLED], &u->disabled))
+		return pu_fail(err, PU_UNAVAIL, "user record: disabled is not 0 or 1");
+	if (!parse_flag(rep->element[F_MUST_CHANGE], &u->must_change))
+		return pu_fail(err, PU_UNAVAIL,
+			       "user record: must_change is not 0 or 1");
+	for (size_t i = F_EXPIRES; i <= F_WARN_AGE; i++) {
+		long long v = 0;
+
+		e = rep->element[i];
+		if (i == F_MUST_CHANGE || e->type == REDIS_REPLY_NIL)
+			continue;
+		if (!parse_ll(e, &v))
+			return pu_fail(err, PU_UNAVAIL,
+				       "user record: %s is not a number",
+				       pu_user_fields[i]);
+		switch (i) {
+		case F_EXPIRES: u->expires = v; break;
+		case F_CHANGED: u->changed = v; break;
+		case F_MAX_AGE: u->max_age = (long)(v > 100000 ? 100000 : v); break;
+		case F_WARN_AGE: u->warn_age = (long)(v > 100000 ? 100000 : v); break;
+		}
+	}
+	return PU_OK;
+}
+
+enum pu_status pu_users_parse_failures(const redisReply *rep,
+				       struct pu_failures *f,
+				       struct pu_err *err)
+{
+	memset(f, 0, sizeof(*f));
+	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY ||
+	    rep->elements % 2 != 0 || rep->elements / 2 > 100000)
+		return pu_fail(err, PU_UNAVAIL, "redis ZREVRANGE: unexpected reply");
+	for (size_t i = 1; i < rep->elements; i += 2) {
+		long long t;
+
+		if (rep->element[i] == NULL || !parse_ll(rep->element[i], &t))
+			return pu_fail(err, PU_UNAVAIL, "failure record is garbage");
+		if (i == 1)
+			f->latest = t;
+		f->oldest = t;
+	}
+	f->count = (int)(rep->elements / 2);
+	return PU_OK;
+}
+
+/* ---------------- the module's operations ---------------- */
+
+enum pu_status pu_users_fetch(struct pu_redis *r, const struct pu_deadline *dl,
+			      const char *prefix, const struct pu_lockout *lock,
+			      const char *user, struct pu_user *u,
+			      struct pu_failures *f, struct pu_err *err)
+{
 	char ukey[PU_KEY_MAX], fkey[PU_KEY_MAX], last[24];
 	struct pu_redis_cmd cmd[2];
 	redisReply *rep[2] = { NULL, NULL };
 	size_t n = 1;
 	enum pu_status st;
-	const redisReply *a;
 
 	memset(u, 0, sizeof(*u));
-	memset(lock, 0, sizeof(*lock));
-	u->max_age = u->warn_age = -1;
-	if ((st = key(ukey, o, "user", user, err)) != PU_OK ||
-	    (st = key(fkey, o, "fail", user, err)) != PU_OK)
+	memset(f, 0, sizeof(*f));
+	if ((st = key(ukey, prefix, "user", user, err)) != PU_OK ||
+	    (st = key(fkey, prefix, "fail", user, err)) != PU_OK)
 		return st;
-
 	pu_cmd_init(&cmd[0], "HMGET");
 	pu_cmd_add(&cmd[0], ukey);
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		pu_cmd_add(&cmd[0], fields[i]);
-	if (o->deny > 0) {
-		snprintf(last, sizeof(last), "%ld", o->deny - 1);
+	for (size_t i = 0; i < PU_USER_FIELDS; i++)
+		pu_cmd_add(&cmd[0], pu_user_fields[i]);
+	if (pu_lockout_enabled(lock)) {
+		snprintf(last, sizeof(last), "%ld", lock->deny - 1);
 		pu_cmd_init(&cmd[1], "ZREVRANGE");
 		pu_cmd_add(&cmd[1], fkey);
 		pu_cmd_add(&cmd[1], "0");
@@ -85,92 +184,22 @@ enum pu_status pu_store_fetch(struct pu_redis *r, const struct pu_options *o,
 	st = pu_redis_run(r, dl, n, cmd, rep, err);
 	if (st != PU_OK)
 		return st;
-
-	a = rep[0];
-	if ((st = reply_error(a, "HMGET", err)) != PU_OK)
-		goto out;
-	if (a->type != REDIS_REPLY_ARRAY || a->elements != 7) {
-		st = pu_fail(err, PU_UNAVAIL, "redis HMGET: unexpected reply");
-		goto out;
-	}
-	for (size_t i = 0; i < 7; i++)
-		if (a->element[i]->type != REDIS_REPLY_NIL)
-			u->exists = true;
-	if (a->element[0]->type == REDIS_REPLY_STRING) {
-		if (a->element[0]->len >= sizeof(u->password)) {
-			st = pu_fail(err, PU_UNAVAIL, "user record: password too long");
-			goto out;
-		}
-		memcpy(u->password, a->element[0]->str, a->element[0]->len + 1);
-		u->has_password = true;
-	}
-	u->disabled = is_one(a->element[1]);
-	u->must_change = is_one(a->element[3]);
-	for (size_t i = 2; i <= 6; i++) {
-		long long v = 0;
-
-		if (i == 3 || a->element[i]->type == REDIS_REPLY_NIL)
-			continue;
-		if (!parse_ll(a->element[i], &v)) {
-			st = pu_fail(err, PU_UNAVAIL,
-				     "user record: %s is not a number", fields[i]);
-			goto out;
-		}
-		switch (i) {
-		case 2: u->expires = v; break;
-		case 4: u->changed = v; break;
-		case 5: u->max_age = (long)(v > 100000 ? 100000 : v); break;
-		case 6: u->warn_age = (long)(v > 100000 ? 100000 : v); break;
-		}
-	}
-
-	if (n == 2) {
-		a = rep[1];
-		if ((st = reply_error(a, "ZREVRANGE", err)) != PU_OK)
-			goto out;
-		if (a->type != REDIS_REPLY_ARRAY || a->elements % 2 != 0) {
-			st = pu_fail(err, PU_UNAVAIL, "redis ZREVRANGE: unexpected reply");
-			goto out;
-		}
-		lock->count = (int)(a->elements / 2);
-		for (size_t i = 1; i < a->elements; i += 2) {
-			long long t;
-
-			if (!parse_ll(a->element[i], &t)) {
-				st = pu_fail(err, PU_UNAVAIL, "failure record is garbage");
-				goto out;
-			}
-			if (i == 1)
-				lock->latest = t;
-			lock->oldest = t;
-		}
-	}
-out:
+	if ((st = reply_error(rep[0], "HMGET", err)) == PU_OK)
+		st = pu_users_parse_record(rep[0], u, err);
+	if (st == PU_OK && n == 2 &&
+	    (st = reply_error(rep[1], "ZREVRANGE", err)) == PU_OK)
+		st = pu_users_parse_failures(rep[1], f, err);
 	if (st != PU_OK)
 		explicit_bzero(u->password, sizeof(u->password));
 	pu_redis_replies_free(rep, n);
 	return st;
 }
 
-bool pu_lock_active(const struct pu_options *o, const struct pu_lock *lock,
-		    long long now, long long *unlock_at)
+static void event(struct pu_redis_cmd *c, const char *prefix, char *evkey,
+		  const char *type, const char *user, const char *result,
+		  const struct pu_origin *from)
 {
-	*unlock_at = 0;
-	if (o->deny <= 0 || lock->count < o->deny)
-		return false;
-	if (lock->oldest < lock->latest - o->fail_interval)
-		return false; /* spread out wider than fail_interval */
-	if (o->unlock_time == 0)
-		return true;
-	*unlock_at = lock->latest + o->unlock_time;
-	return now < *unlock_at;
-}
-
-static void event(struct pu_redis_cmd *c, const struct pu_options *o,
-		  char *evkey, const char *type, const char *user,
-		  const char *result, const char *service, const char *rhost)
-{
-	snprintf(evkey, PU_KEY_MAX, "%sevents", o->prefix);
+	snprintf(evkey, PU_KEY_MAX, "%sevents", prefix);
 	pu_cmd_init(c, "XADD");
 	pu_cmd_add(c, evkey);
 	pu_cmd_add(c, "MAXLEN");
@@ -184,48 +213,53 @@ static void event(struct pu_redis_cmd *c, const struct pu_options *o,
 	pu_cmd_add(c, "result");
 	pu_cmd_add(c, result);
 	pu_cmd_add(c, "service");
-	pu_cmd_add(c, service ? service : "");
+	pu_cmd_add(c, from && from->service ? from->service : "");
 	pu_cmd_add(c, "rhost");
-	pu_cmd_add(c, rhost ? rhost : "");
+	pu_cmd_add(c, from && from->rhost ? from->rhost : "");
 }
 
+/* n commands in one round trip, each reply checked for an error */
 static enum pu_status run_checked(struct pu_redis *r,
 				  const struct pu_deadline *dl, size_t n,
 				  struct pu_redis_cmd *cmd, struct pu_err *err)
 {
 	redisReply *rep[4] = { NULL, NULL, NULL, NULL };
-	enum pu_status st = pu_redis_run(r, dl, n, cmd, rep, err);
+	enum pu_status st;
 
+	if (n > 4)
+		return pu_fail(err, PU_CONFIG, "too many commands");
+	st = pu_redis_run(r, dl, n, cmd, rep, err);
 	for (size_t i = 0; st == PU_OK && i < n; i++)
 		st = reply_error(rep[i], cmd[i].argv[0], err);
 	pu_redis_replies_free(rep, n);
 	return st;
 }
 
-enum pu_status pu_store_record_failure(struct pu_redis *r,
-				       const struct pu_options *o,
+enum pu_status pu_users_record_failure(struct pu_redis *r,
 				       const struct pu_deadline *dl,
+				       const char *prefix,
+				       const struct pu_lockout *lock,
 				       const char *user, long long now,
-				       const char *service, const char *rhost,
+				       const struct pu_origin *from,
 				       struct pu_err *err)
 {
-	char fkey[PU_KEY_MAX], evkey[PU_KEY_MAX], score[24], member[48];
+	char fkey[PU_KEY_MAX], evkey[PU_KEY_MAX], score[24], member[64];
 	char keep[24], ttl[24];
 	struct pu_redis_cmd cmd[4];
 	size_t n = 0;
 	enum pu_status st;
 
-	if ((st = key(fkey, o, "fail", user, err)) != PU_OK)
+	if ((st = key(fkey, prefix, "fail", user, err)) != PU_OK)
 		return st;
-	if (o->deny > 0) {
-		snprintf(score, sizeof(score), "%lld", now);
+	if (pu_lockout_enabled(lock)) {
 		struct timespec ts;
 
+		snprintf(score, sizeof(score), "%lld", now);
 		/* unique member: two failures in one second both count */
 		clock_gettime(CLOCK_REALTIME, &ts);
 		snprintf(member, sizeof(member), "%lld.%09ld-%ld", now,
 			 ts.tv_nsec, (long)getpid());
-		snprintf(keep, sizeof(keep), "-%ld", o->deny + 1);
+		snprintf(keep, sizeof(keep), "-%ld", lock->deny + 1);
 		pu_cmd_init(&cmd[n], "ZADD");
 		pu_cmd_add(&cmd[n], fkey);
 		pu_cmd_add(&cmd[n], score);
@@ -236,9 +270,9 @@ enum pu_status pu_store_record_failure(struct pu_redis *r,
 		pu_cmd_add(&cmd[n], "0");
 		pu_cmd_add(&cmd[n], keep);
 		n++;
-		if (o->unlock_time > 0) {
-			long t = o->unlock_time > o->fail_interval ?
-				 o->unlock_time : o->fail_interval;
+		if (lock->unlock_time > 0) {
+			long t = lock->unlock_time > lock->fail_interval ?
+				 lock->unlock_time : lock->fail_interval;
 
 			snprintf(ttl, sizeof(ttl), "%ld", t);
 			pu_cmd_init(&cmd[n], "EXPIRE");
@@ -247,20 +281,20 @@ enum pu_status pu_store_record_failure(struct pu_redis *r,
 			n++;
 		}
 	}
-	event(&cmd[n++], o, evkey, "auth", user, "failure", service, rhost);
+	event(&cmd[n++], prefix, evkey, "auth", user, "failure", from);
 	return run_checked(r, dl, n, cmd, err);
 }
 
-enum pu_status pu_store_clear_failures(struct pu_redis *r,
-				       const struct pu_options *o,
+enum pu_status pu_users_clear_failures(struct pu_redis *r,
 				       const struct pu_deadline *dl,
-				       const char *user, struct pu_err *err)
+				       const char *prefix, const char *user,
+				       struct pu_err *err)
 {
 	char fkey[PU_KEY_MAX];
 	struct pu_redis_cmd cmd;
 	enum pu_status st;
 
-	if ((st = key(fkey, o, "fail", user, err)) != PU_OK)
+	if ((st = key(fkey, prefix, "fail", user, err)) != PU_OK)
 		return st;
 	pu_cmd_init(&cmd, "DEL");
 	pu_cmd_add(&cmd, fkey);
@@ -274,28 +308,27 @@ void pu_session_id(char *buf, size_t size, const char *host,
 		 service ? service : "", tty ? tty : "", rhost ? rhost : "");
 }
 
-enum pu_status pu_store_session(struct pu_redis *r, const struct pu_options *o,
-				const struct pu_deadline *dl, bool open,
-				const char *user, const char *service,
-				const char *tty, const char *rhost,
-				struct pu_err *err)
+enum pu_status pu_users_session(struct pu_redis *r, const struct pu_deadline *dl,
+				const char *prefix, bool open, const char *user,
+				const struct pu_session *s, struct pu_err *err)
 {
 	char skey[PU_KEY_MAX], evkey[PU_KEY_MAX], host[256], id[1200];
 	char value[1400];
 	struct pu_redis_cmd cmd[2];
+	struct pu_origin from = { s->service, s->rhost };
 	enum pu_status st;
 
-	if ((st = key(skey, o, "sessions", user, err)) != PU_OK)
+	if ((st = key(skey, prefix, "sessions", user, err)) != PU_OK)
 		return st;
 	if (gethostname(host, sizeof(host)) != 0)
 		host[0] = '\0';
 	host[sizeof(host) - 1] = '\0';
-	pu_session_id(id, sizeof(id), host, service, tty, rhost);
+	pu_session_id(id, sizeof(id), host, s->service, s->tty, s->rhost);
 	if (open) {
 		snprintf(value, sizeof(value),
 			 "service=%s tty=%s rhost=%s host=%s pid=%ld start=%lld",
-			 service ? service : "", tty ? tty : "",
-			 rhost ? rhost : "", host, (long)getpid(),
+			 s->service ? s->service : "", s->tty ? s->tty : "",
+			 s->rhost ? s->rhost : "", host, (long)getpid(),
 			 (long long)time(NULL));
 		pu_cmd_init(&cmd[0], "HSET");
 		pu_cmd_add(&cmd[0], skey);
@@ -306,55 +339,286 @@ enum pu_status pu_store_session(struct pu_redis *r, const struct pu_options *o,
 		pu_cmd_add(&cmd[0], skey);
 		pu_cmd_add(&cmd[0], id);
 	}
-	event(&cmd[1], o, evkey, open ? "session_open" : "session_close", user,
-	      "ok", service, rhost);
+	event(&cmd[1], prefix, evkey, open ? "session_open" : "session_close",
+	      user, "ok", &from);
 	return run_checked(r, dl, 2, cmd, err);
 }
 
-/* KEYS[1] user hash; ARGV: expected old hash, new hash, now */
-static const char cas_script[] =
-	"if redis.call('HGET', KEYS[1], 'password') == ARGV[1] then "
-	"redis.call('HSET', KEYS[1], 'password', ARGV[2], 'changed', ARGV[3]) "
+/* KEYS[1] user hash; ARGV: mode, expected old hash, new hash, now.
+ * Returns 1 when written, 0 when the condition failed. */
+static const char set_password_lua[] =
+	"local ok "
+	"if ARGV[1] == 'cas' then "
+	"  ok = redis.call('HGET', KEYS[1], 'password') == ARGV[2] "
+	"elseif ARGV[1] == 'existing' then "
+	"  ok = redis.call('EXISTS', KEYS[1]) == 1 "
+	"else ok = redis.call('EXISTS', KEYS[1]) == 0 end "
+	"if not ok then return 0 end "
+	"redis.call('HSET', KEYS[1], 'password', ARGV[3], 'changed', ARGV[4]) "
 	"redis.call('HDEL', KEYS[1], 'must_change') "
-	"return 1 else return 0 end";
+	"return 1";
 
-enum pu_status pu_store_set_password(struct pu_redis *r,
-				     const struct pu_options *o,
+enum pu_status pu_users_set_password(struct pu_redis *r,
 				     const struct pu_deadline *dl,
-				     const char *user, const char *old_hash,
+				     const char *prefix, const char *user,
+				     enum pu_pw_mode mode, const char *expected,
 				     const char *new_hash, long long now,
 				     struct pu_err *err)
 {
+	static const char *const modes[] = { "cas", "existing", "create" };
 	char ukey[PU_KEY_MAX], evkey[PU_KEY_MAX], ts[24];
 	struct pu_redis_cmd cmd[2];
 	redisReply *rep[2] = { NULL, NULL };
 	enum pu_status st;
 
-	if ((st = key(ukey, o, "user", user, err)) != PU_OK)
+	if ((st = key(ukey, prefix, "user", user, err)) != PU_OK)
 		return st;
 	snprintf(ts, sizeof(ts), "%lld", now);
 	pu_cmd_init(&cmd[0], "EVAL");
-	pu_cmd_add(&cmd[0], cas_script);
+	pu_cmd_add(&cmd[0], set_password_lua);
 	pu_cmd_add(&cmd[0], "1");
 	pu_cmd_add(&cmd[0], ukey);
-	pu_cmd_add(&cmd[0], old_hash);
+	pu_cmd_add(&cmd[0], modes[mode]);
+	pu_cmd_add(&cmd[0], expected ? expected : "");
 	pu_cmd_add(&cmd[0], new_hash);
 	pu_cmd_add(&cmd[0], ts);
+	event(&cmd[1], prefix, evkey, "password", user, "changed", NULL);
 	st = pu_redis_run(r, dl, 1, cmd, rep, err);
 	if (st != PU_OK)
 		return st;
 	st = reply_error(rep[0], "EVAL", err);
 	if (st == PU_OK && (rep[0]->type != REDIS_REPLY_INTEGER ||
-			    rep[0]->integer != 1))
-		st = pu_fail(err, PU_DENIED,
-			     "password was changed by someone else meanwhile");
-	pu_redis_replies_free(rep, 1);
-	event(&cmd[1], o, evkey, "password", user,
-	      st == PU_OK ? "changed" : "conflict", NULL, NULL);
-	if (st == PU_OK || st == PU_DENIED) {
-		enum pu_status st2 = run_checked(r, dl, 1, &cmd[1], NULL);
-
-		(void)st2; /* the audit event is best effort after the change */
+			    rep[0]->integer != 1)) {
+		if (mode == PU_PW_CAS)
+			st = pu_fail(err, PU_DENIED,
+				     "password was changed by someone else meanwhile");
+		else if (mode == PU_PW_EXISTING)
+			st = pu_fail(err, PU_USER_UNKNOWN, "no such user");
+		else
+			st = pu_fail(err, PU_DENIED, "user exists");
 	}
+	pu_redis_replies_free(rep, 1);
+	if (st == PU_OK) {
+		/* the audit event is best effort after the change */
+		(void)run_checked(r, dl, 1, &cmd[1], NULL);
+	}
+	return st;
+}
+
+/* ---------------- administration ---------------- */
+
+/* KEYS[1] user hash; ARGV field, value ('' with ARGV[3] == 'del': HDEL) */
+static const char set_field_lua[] =
+	"if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end "
+	"if ARGV[3] == 'del' then redis.call('HDEL', KEYS[1], ARGV[1]) "
+	"else redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end return 1";
+
+static enum pu_status eval_int(struct pu_redis *r, const struct pu_deadline *dl,
+			       struct pu_redis_cmd *cmd, long long *out,
+			       struct pu_err *err)
+{
+	redisReply *rep = NULL;
+	enum pu_status st = pu_redis_run(r, dl, 1, cmd, &rep, err);
+
+	if (st != PU_OK)
+		return st;
+	st = reply_error(rep, cmd->argv[0], err);
+	if (st == PU_OK && rep->type != REDIS_REPLY_INTEGER)
+		st = pu_fail(err, PU_UNAVAIL, "redis %s: unexpected reply",
+			     cmd->argv[0]);
+	if (st == PU_OK)
+		*out = rep->integer;
+	freeReplyObject(rep);
+	return st;
+}
+
+enum pu_status pu_users_set_field(struct pu_redis *r,
+				  const struct pu_deadline *dl,
+				  const char *prefix, const char *user,
+				  const char *field, const char *value,
+				  struct pu_err *err)
+{
+	char ukey[PU_KEY_MAX];
+	struct pu_redis_cmd cmd;
+	long long done = 0;
+	enum pu_status st;
+
+	if ((st = key(ukey, prefix, "user", user, err)) != PU_OK)
+		return st;
+	pu_cmd_init(&cmd, "EVAL");
+	pu_cmd_add(&cmd, set_field_lua);
+	pu_cmd_add(&cmd, "1");
+	pu_cmd_add(&cmd, ukey);
+	pu_cmd_add(&cmd, field);
+	pu_cmd_add(&cmd, value ? value : "");
+	pu_cmd_add(&cmd, value ? "set" : "del");
+	st = eval_int(r, dl, &cmd, &done, err);
+	if (st == PU_OK && done != 1)
+		st = pu_fail(err, PU_USER_UNKNOWN, "no such user");
+	return st;
+}
+
+enum pu_status pu_users_delete(struct pu_redis *r, const struct pu_deadline *dl,
+			       const char *prefix, const char *user,
+			       struct pu_err *err)
+{
+	char ukey[PU_KEY_MAX], fkey[PU_KEY_MAX], skey[PU_KEY_MAX];
+	struct pu_redis_cmd cmd[2];
+	redisReply *rep[2] = { NULL, NULL };
+	enum pu_status st;
+
+	if ((st = key(ukey, prefix, "user", user, err)) != PU_OK ||
+	    (st = key(fkey, prefix, "fail", user, err)) != PU_OK ||
+	    (st = key(skey, prefix, "sessions", user, err)) != PU_OK)
+		return st;
+	/* EXISTS, then DEL of all three, in one round trip */
+	pu_cmd_init(&cmd[0], "EXISTS");
+	pu_cmd_add(&cmd[0], ukey);
+	pu_cmd_init(&cmd[1], "DEL");
+	pu_cmd_add(&cmd[1], ukey);
+	pu_cmd_add(&cmd[1], fkey);
+	pu_cmd_add(&cmd[1], skey);
+	st = pu_redis_run(r, dl, 2, cmd, rep, err);
+	if (st != PU_OK)
+		return st;
+	if ((st = reply_error(rep[0], "EXISTS", err)) == PU_OK)
+		st = reply_error(rep[1], "DEL", err);
+	if (st == PU_OK && (rep[0]->type != REDIS_REPLY_INTEGER ||
+			    rep[0]->integer != 1))
+		st = pu_fail(err, PU_USER_UNKNOWN, "no such user");
+	pu_redis_replies_free(rep, 2);
+	return st;
+}
+
+/* the NAME of PREFIX KIND ":{" NAME "}", or false */
+static bool name_of(const redisReply *k, size_t plen, const char **name,
+		    size_t *len)
+{
+	if (k == NULL || k->type != REDIS_REPLY_STRING || k->len < plen + 1 ||
+	    k->str[k->len - 1] != '}')
+		return false;
+	*name = k->str + plen;
+	*len = k->len - plen - 1;
+	return true;
+}
+
+enum pu_status pu_users_scan(struct pu_redis *r, long page_ms,
+			     const char *prefix, const char *kind,
+			     pu_users_name_fn fn, void *arg, struct pu_err *err)
+{
+	char pattern[PU_KEY_MAX], cursor[32] = "0";
+	size_t plen;
+	bool go_on = true;
+
+	if (snprintf(pattern, sizeof(pattern), "%s%s:{*}", prefix, kind) >=
+	    (int)sizeof(pattern))
+		return pu_fail(err, PU_CONFIG, "prefix too long");
+	plen = strlen(prefix) + strlen(kind) + 2;
+	do {
+		struct pu_deadline dl;
+		struct pu_redis_cmd cmd;
+		redisReply *rep = NULL;
+		const redisReply *keys;
+		enum pu_status st;
+
+		pu_deadline_start(&dl, page_ms);
+		pu_cmd_init(&cmd, "SCAN");
+		pu_cmd_add(&cmd, cursor);
+		pu_cmd_add(&cmd, "MATCH");
+		pu_cmd_add(&cmd, pattern);
+		pu_cmd_add(&cmd, "COUNT");
+		pu_cmd_add(&cmd, "1000");
+		st = pu_redis_run(r, &dl, 1, &cmd, &rep, err);
+		if (st != PU_OK)
+			return st;
+		if ((st = reply_error(rep, "SCAN", err)) != PU_OK ||
+		    rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+		    rep->element[0]->type != REDIS_REPLY_STRING ||
+		    rep->element[0]->len >= sizeof(cursor) ||
+		    rep->element[1]->type != REDIS_REPLY_ARRAY) {
+			freeReplyObject(rep);
+			return st != PU_OK ? st :
+			       pu_fail(err, PU_UNAVAIL, "redis SCAN: unexpected reply");
+		}
+		memcpy(cursor, rep->element[0]->str, rep->element[0]->len + 1);
+		keys = rep->element[1];
+		for (size_t i = 0; go_on && i < keys->elements; i++) {
+			const char *name;
+			size_t len;
+
+			if (name_of(keys->element[i], plen, &name, &len))
+				go_on = fn(name, len, arg);
+		}
+		freeReplyObject(rep);
+	} while (go_on && strcmp(cursor, "0") != 0);
+	return PU_OK;
+}
+
+enum pu_status pu_users_failure_times(struct pu_redis *r,
+				      const struct pu_deadline *dl,
+				      const char *prefix, const char *user,
+				      long long *times, size_t max, size_t *n,
+				      struct pu_err *err)
+{
+	char fkey[PU_KEY_MAX];
+	struct pu_redis_cmd cmd;
+	redisReply *rep = NULL;
+	enum pu_status st;
+
+	*n = 0;
+	if ((st = key(fkey, prefix, "fail", user, err)) != PU_OK)
+		return st;
+	pu_cmd_init(&cmd, "ZRANGE");
+	pu_cmd_add(&cmd, fkey);
+	pu_cmd_add(&cmd, "0");
+	pu_cmd_add(&cmd, "-1");
+	pu_cmd_add(&cmd, "WITHSCORES");
+	st = pu_redis_run(r, dl, 1, &cmd, &rep, err);
+	if (st != PU_OK)
+		return st;
+	st = reply_error(rep, "ZRANGE", err);
+	if (st == PU_OK && (rep->type != REDIS_REPLY_ARRAY || rep->elements % 2))
+		st = pu_fail(err, PU_UNAVAIL, "redis ZRANGE: unexpected reply");
+	for (size_t i = 1; st == PU_OK && i < rep->elements && *n < max; i += 2) {
+		if (!parse_ll(rep->element[i], &times[*n]))
+			st = pu_fail(err, PU_UNAVAIL, "failure record is garbage");
+		else
+			(*n)++;
+	}
+	freeReplyObject(rep);
+	return st;
+}
+
+enum pu_status pu_users_sessions(struct pu_redis *r,
+				 const struct pu_deadline *dl,
+				 const char *prefix, const char *user,
+				 pu_users_session_fn fn, void *arg,
+				 struct pu_err *err)
+{
+	char skey[PU_KEY_MAX];
+	struct pu_redis_cmd cmd;
+	redisReply *rep = NULL;
+	enum pu_status st;
+
+	if ((st = key(skey, prefix, "sessions", user, err)) != PU_OK)
+		return st;
+	pu_cmd_init(&cmd, "HGETALL");
+	pu_cmd_add(&cmd, skey);
+	st = pu_redis_run(r, dl, 1, &cmd, &rep, err);
+	if (st != PU_OK)
+		return st;
+	st = reply_error(rep, "HGETALL", err);
+	if (st == PU_OK && (rep->type != REDIS_REPLY_ARRAY || rep->elements % 2))
+		st = pu_fail(err, PU_UNAVAIL, "redis HGETALL: unexpected reply");
+	for (size_t i = 0; st == PU_OK && i + 1 < rep->elements; i += 2) {
+		const redisReply *k = rep->element[i], *v = rep->element[i + 1];
+
+		if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) {
+			st = pu_fail(err, PU_UNAVAIL, "redis HGETALL: unexpected element");
+			break;
+		}
+		fn(k->str, v->str, arg);
+	}
+	freeReplyObject(rep);
 	return st;
 }

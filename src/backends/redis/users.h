@@ -10,18 +10,24 @@
  *   pam:events            stream, XADD MAXLEN ~ 10000
  *
  * The {user} hash tag keeps one user's keys on one Cluster slot.  Every
- * command is argv-form; user data never becomes a command string.
+ * command is argv-form; user data never becomes a command string.  The
+ * store never sees a pam_handle_t: the module and unifiedctl both use it.
  */
-#ifndef PU_USERSTORE_H
-#define PU_USERSTORE_H
+#ifndef PU_USERS_H
+#define PU_USERS_H
 
 #include <stdbool.h>
 #include <time.h>
 
+#include "backends/redis/lockout.h"
 #include "common/hash.h"
 #include "common/redis_client.h"
 
 #define PU_KEY_MAX 1400
+
+/* PREFIX KIND ":{" USER "}".  false when it does not fit. */
+bool pu_users_key(char *buf, size_t size, const char *prefix,
+		  const char *kind, const char *user);
 
 struct pu_user {
 	bool exists;
@@ -35,54 +41,115 @@ struct pu_user {
 	long warn_age;
 };
 
-struct pu_lock {
-	int count;           /* failures kept (at most deny) */
-	long long latest;    /* newest failure */
-	long long oldest;    /* oldest of those kept */
-};
+/* The fields HMGET asks for, in the order pu_users_parse_record reads. */
+#define PU_USER_FIELDS 7
+extern const char *const pu_user_fields[PU_USER_FIELDS];
 
-/* User record and lockout state in one round trip. */
-enum pu_status pu_store_fetch(struct pu_redis *r, const struct pu_options *o,
-			      const struct pu_deadline *dl, const char *user,
-			      struct pu_user *u, struct pu_lock *lock,
-			      struct pu_err *err);
-
-/* pam_faillock's rule: deny failures within fail_interval of the latest
- * lock the account until latest + unlock_time (0: until reset). */
-bool pu_lock_active(const struct pu_options *o, const struct pu_lock *lock,
-		    long long now, long long *unlock_at);
-
-enum pu_status pu_store_record_failure(struct pu_redis *r,
-				       const struct pu_options *o,
-				       const struct pu_deadline *dl,
-				       const char *user, long long now,
-				       const char *service, const char *rhost,
+/* Pure decoders (no I/O): the HMGET reply of pu_user_fields, and a
+ * ZREVRANGE ... WITHSCORES reply of failure times.  Every field is read
+ * strictly: a value the module cannot read is an error (fail closed). */
+enum pu_status pu_users_parse_record(const redisReply *rep, struct pu_user *u,
+				     struct pu_err *err);
+enum pu_status pu_users_parse_failures(const redisReply *rep,
+				       struct pu_failures *f,
 				       struct pu_err *err);
 
-/* One command, no reply awaited beyond its status: DEL fail key. */
-enum pu_status pu_store_clear_failures(struct pu_redis *r,
-				       const struct pu_options *o,
+/* User record and, when lock is not NULL, its failures: one round trip. */
+enum pu_status pu_users_fetch(struct pu_redis *r, const struct pu_deadline *dl,
+			      const char *prefix, const struct pu_lockout *lock,
+			      const char *user, struct pu_user *u,
+			      struct pu_failures *f, struct pu_err *err);
+
+/* Where a login came from, for the audit stream. */
+struct pu_origin {
+	const char *service;
+	const char *rhost;
+};
+
+/* A failure (kept for the lockout when lock is not NULL) and its event. */
+enum pu_status pu_users_record_failure(struct pu_redis *r,
 				       const struct pu_deadline *dl,
-				       const char *user, struct pu_err *err);
+				       const char *prefix,
+				       const struct pu_lockout *lock,
+				       const char *user, long long now,
+				       const struct pu_origin *from,
+				       struct pu_err *err);
+
+enum pu_status pu_users_clear_failures(struct pu_redis *r,
+				       const struct pu_deadline *dl,
+				       const char *prefix, const char *user,
+				       struct pu_err *err);
 
 /* Session id from PAM items and the host name, so that another process
  * can close what this one opened. */
 void pu_session_id(char *buf, size_t size, const char *host,
 		   const char *service, const char *tty, const char *rhost);
 
-enum pu_status pu_store_session(struct pu_redis *r, const struct pu_options *o,
-				const struct pu_deadline *dl, bool open,
-				const char *user, const char *service,
-				const char *tty, const char *rhost,
-				struct pu_err *err);
+struct pu_session {
+	const char *service;
+	const char *tty;
+	const char *rhost;
+};
 
-/* Compare-and-set: writes new_hash only if the stored hash is still
- * old_hash (Lua, atomic).  PU_DENIED when someone else changed it. */
-enum pu_status pu_store_set_password(struct pu_redis *r,
-				     const struct pu_options *o,
+enum pu_status pu_users_session(struct pu_redis *r, const struct pu_deadline *dl,
+				const char *prefix, bool open, const char *user,
+				const struct pu_session *s, struct pu_err *err);
+
+/* How pu_users_set_password decides, atomically (one Lua script). */
+enum pu_pw_mode {
+	PU_PW_CAS,       /* only if the stored hash is still `expected` */
+	PU_PW_EXISTING,  /* only if the user exists (unifiedctl user passwd) */
+	PU_PW_CREATE,    /* only if the user does not exist (user add) */
+};
+
+/* Writes new_hash, sets changed, clears must_change.  A refused condition
+ * is PU_DENIED (CAS: changed meanwhile; CREATE: exists) or
+ * PU_USER_UNKNOWN (EXISTING: no such user). */
+enum pu_status pu_users_set_password(struct pu_redis *r,
 				     const struct pu_deadline *dl,
-				     const char *user, const char *old_hash,
+				     const char *prefix, const char *user,
+				     enum pu_pw_mode mode, const char *expected,
 				     const char *new_hash, long long now,
 				     struct pu_err *err);
+
+/* ---- administration (unifiedctl): the same keys, the same rules ---- */
+
+/* Sets (value) or removes (NULL) one field of an existing user's record,
+ * atomically; PU_USER_UNKNOWN when there is no such user. */
+enum pu_status pu_users_set_field(struct pu_redis *r,
+				  const struct pu_deadline *dl,
+				  const char *prefix, const char *user,
+				  const char *field, const char *value,
+				  struct pu_err *err);
+
+/* Deletes the record, failures and sessions; PU_USER_UNKNOWN when there
+ * was no record. */
+enum pu_status pu_users_delete(struct pu_redis *r, const struct pu_deadline *dl,
+			       const char *prefix, const char *user,
+			       struct pu_err *err);
+
+/* Calls fn with each user name that has a KIND key ("user", "fail",
+ * "sessions"), SCANning page by page; each page gets its own deadline of
+ * page_ms.  fn returns false to stop. */
+typedef bool (*pu_users_name_fn)(const char *name, size_t len, void *arg);
+enum pu_status pu_users_scan(struct pu_redis *r, long page_ms,
+			     const char *prefix, const char *kind,
+			     pu_users_name_fn fn, void *arg, struct pu_err *err);
+
+/* Up to max failure times, oldest first; *n gets how many. */
+enum pu_status pu_users_failure_times(struct pu_redis *r,
+				      const struct pu_deadline *dl,
+				      const char *prefix, const char *user,
+				      long long *times, size_t max, size_t *n,
+				      struct pu_err *err);
+
+/* Calls fn with each open session of user (id, record). */
+typedef void (*pu_users_session_fn)(const char *id, const char *value,
+				    void *arg);
+enum pu_status pu_users_sessions(struct pu_redis *r,
+				 const struct pu_deadline *dl,
+				 const char *prefix, const char *user,
+				 pu_users_session_fn fn, void *arg,
+				 struct pu_err *err);
 
 #endif

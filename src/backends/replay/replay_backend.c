@@ -7,7 +7,8 @@
  * Because it does not verify anything, authenticate never returns
  * PAM_SUCCESS: a password that is not a replay gets PAM_IGNORE, so a
  * stack that mistakenly makes this line "sufficient" still needs the
- * credential module.  Store layout in src/common/replay.h.
+ * credential module.  Entries and list rules are in entry.h, the stores
+ * behind store.h.
  */
 #define _GNU_SOURCE
 #include "backends/backend.h"
@@ -16,8 +17,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "backends/replay/entry.h"
+#include "backends/replay/store.h"
 #include "common/secret.h"
+#include "pam/redis_handle.h"
 
 static enum pu_support replay_support(const struct pu_options *o, enum pu_op op)
 {
@@ -31,7 +33,7 @@ static enum pu_support replay_support(const struct pu_options *o, enum pu_op op)
 	}
 }
 
-/* key, and the Redis connection for store=redis */
+/* the key, the store, and the Redis connection for store=redis */
 static enum pu_status open_ctx(struct pu_call *c, struct pu_replay_ctx *x,
 			       char **key)
 {
@@ -39,16 +41,17 @@ static enum pu_status open_ctx(struct pu_call *c, struct pu_replay_ctx *x,
 	enum pu_status st;
 
 	memset(x, 0, sizeof(*x));
-	x->o = c->opts;
+	x->o = &c->opts->replay;
+	x->prefix = c->opts->prefix;
 	x->dl = &c->deadline;
-	st = pu_replay_key(c->opts->key_file, key, &klen, &c->err);
+	x->store = pu_replay_store_for(x->o->store);
+	st = pu_replay_key(x->o->key_file, key, &klen, &c->err);
 	if (st != PU_OK)
 		return st;
 	x->key = (const unsigned char *)*key;
 	x->keylen = klen;
-	pu_deadline_start(&c->deadline, c->opts->timeout_ms);
-	if (c->opts->store == PU_STORE_REDIS)
-		st = pu_redis_handle_conn(c, &x->redis);
+	if (x->o->store == PU_STORE_REDIS)
+		st = pu_redis_handle_get(c, &c->opts->conn, &x->redis);
 	return st;
 }
 
@@ -62,25 +65,26 @@ static enum pu_status prepare(struct pu_call *c, struct pu_replay_ctx *x,
 
 	if (st == PU_OK)
 		st = open_ctx(c, x, key);
-	if (st == PU_OK && !pu_replay_mac(x, c->user, pw, mac))
+	if (st == PU_OK && !pu_replay_mac(x->key, x->keylen, c->user, pw, mac))
 		st = pu_fail(&c->err, PU_NOMEM, "HMAC-SHA256 failed");
 	return st;
 }
 
 static enum pu_status replay_authenticate(struct pu_call *c)
 {
+	const struct pu_replay_opts *o = &c->opts->replay;
 	struct pu_replay_ctx x;
 	unsigned char mac[PU_MAC_LEN];
 	char *key = NULL;
 	bool replayed = false;
 	enum pu_status st;
 
-	if (c->opts->window == 0)
+	if (o->window == 0)
 		return PU_IGNORE;
 	st = prepare(c, &x, &key, mac);
 	if (st == PU_OK)
-		st = pu_replay_login(&x, c->user, mac, (long long)time(NULL),
-				     &replayed, &c->err);
+		st = x.store->login(&x, c->user, mac, (long long)time(NULL),
+				    &replayed, &c->err);
 	pu_secret_free(key);
 	explicit_bzero(mac, sizeof(mac));
 	if (st != PU_OK)
@@ -89,26 +93,27 @@ static enum pu_status replay_authenticate(struct pu_call *c)
 		pu_tell(c, PAM_ERROR_MSG,
 			"This password was used recently. Use another one.");
 		return pu_fail(&c->err, PU_DENIED,
-			       "password among the last %ld used", c->opts->window);
+			       "password among the last %ld used", o->window);
 	}
-	pu_debug(c, "replay: not among the last %ld, %s", c->opts->window,
-		 c->opts->commit == PU_COMMIT_AUTH ? "recorded" : "pending");
+	pu_debug(c, "replay: not among the last %ld, %s", o->window,
+		 o->commit == PU_COMMIT_AUTH ? "recorded" : "pending");
 	return PU_IGNORE;
 }
 
 static enum pu_status replay_open_session(struct pu_call *c)
 {
+	const struct pu_replay_opts *o = &c->opts->replay;
 	struct pu_replay_ctx x;
 	char *key = NULL;
 	size_t promoted = 0;
 	enum pu_status st;
 
-	if (c->opts->window == 0 || c->opts->commit == PU_COMMIT_AUTH)
+	if (o->window == 0 || o->commit == PU_COMMIT_AUTH)
 		return PU_IGNORE;
 	st = open_ctx(c, &x, &key);
 	if (st == PU_OK)
-		st = pu_replay_promote(&x, c->user, (long long)time(NULL),
-				       &promoted, &c->err);
+		st = x.store->promote(&x, c->user, (long long)time(NULL),
+				      &promoted, &c->err);
 	pu_secret_free(key);
 	if (st == PU_OK)
 		pu_debug(c, "replay: %zu pending login(s) committed", promoted);
@@ -117,29 +122,29 @@ static enum pu_status replay_open_session(struct pu_call *c)
 
 static enum pu_status replay_chauthtok(struct pu_call *c)
 {
+	const struct pu_replay_opts *o = &c->opts->replay;
 	struct pu_replay_ctx x;
 	unsigned char mac[PU_MAC_LEN];
 	char *key = NULL;
-	bool used = false;
+	bool used = false, prelim;
 	enum pu_status st;
 
-	if (c->opts->remember == 0)
+	if (o->remember == 0)
 		return PU_IGNORE;
-	if (c->flags & PAM_PRELIM_CHECK)
-		return PU_OK; /* nothing to check before the new password */
-	if (!(c->flags & PAM_UPDATE_AUTHTOK))
-		return pu_fail(&c->err, PU_CONFIG, "chauthtok without a phase");
+	st = pu_chauthtok_prelim(c, &prelim);
+	if (st != PU_OK || prelim)
+		return st; /* nothing to check before the new password */
 	st = prepare(c, &x, &key, mac);
 	if (st == PU_OK)
-		st = pu_replay_pwhist(&x, c->user, mac, (long long)time(NULL), true,
-				      &used, &c->err);
+		st = x.store->pwhist(&x, c->user, mac, (long long)time(NULL), true,
+				     &used, &c->err);
 	pu_secret_free(key);
 	explicit_bzero(mac, sizeof(mac));
 	if (st == PU_OK && used) {
 		pu_tell(c, PAM_ERROR_MSG,
 			"Password has been already used. Choose another.");
 		st = pu_fail(&c->err, PU_DENIED, "password among the last %ld set",
-			     c->opts->remember);
+			     o->remember);
 	}
 	return st;
 }

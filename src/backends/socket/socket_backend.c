@@ -2,8 +2,8 @@
  * socket backend: hands the request to a local daemon over a UNIX stream
  * socket, one request per connection.  protocol=redirector speaks
  * pam_redirector's wire (authenticate only); protocol=v1 covers all six
- * operations.  Formats are in src/common/wire.h; trust checks and the
- * deadline in src/common/unixsock.h.
+ * operations.  Formats are in wire.h; trust checks and I/O under the
+ * deadline in src/common/net.h.
  */
 #define _GNU_SOURCE
 #include "backends/backend.h"
@@ -14,13 +14,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "common/net.h"
 #include "backends/socket/wire.h"
+#include "common/net.h"
 
 static enum pu_support socket_support(const struct pu_options *o,
 				      enum pu_op op)
 {
-	if (o->protocol == PU_PROTO_V1)
+	if (o->socket.protocol == PU_PROTO_V1)
 		return PU_IMPLEMENTED;
 	switch (op) {
 	case PU_OP_AUTHENTICATE:
@@ -41,9 +41,8 @@ static enum pu_status exchange(struct pu_call *c, struct pu_buf *req,
 	enum pu_status st;
 	int fd = -1;
 
-	/* the deadline covers I/O only: prompting was the user's time */
-	pu_deadline_start(&c->deadline, c->opts->timeout_ms);
-	st = pu_unix_connect(c->opts->socket_path, (uid_t)c->opts->peer_uid,
+	st = pu_unix_connect(c->opts->socket.path,
+			     (uid_t)c->opts->socket.peer_uid,
 			     &c->deadline, &fd, &c->err);
 	if (st == PU_OK)
 		st = pu_io_write_all(fd, req->data, req->len, &c->deadline,
@@ -61,14 +60,6 @@ static enum pu_status exchange(struct pu_call *c, struct pu_buf *req,
 	return st;
 }
 
-static enum pu_status check_empty(struct pu_call *c, const char *pw)
-{
-	if (pw[0] == '\0' && !c->opts->nullok)
-		return pu_fail(&c->err, PU_DENIED,
-			       "empty password refused (no nullok)");
-	return PU_OK;
-}
-
 static enum pu_status run_redirector(struct pu_call *c)
 {
 	char reply[PU_REPLY_MAX + 1];
@@ -82,7 +73,7 @@ static enum pu_status run_redirector(struct pu_call *c)
 	/* only authenticate reaches here (socket_support) */
 	st = pu_get_password(c, PAM_AUTHTOK, NULL, &pw);
 	if (st == PU_OK)
-		st = check_empty(c, pw);
+		st = pu_check_empty(c, pw);
 	if (st == PU_OK)
 		st = pu_redirector_encode(&req, c->user, pw, &c->err);
 	if (st != PU_OK)
@@ -98,26 +89,25 @@ static enum pu_status v1_chauthtok_fields(struct pu_call *c,
 					  struct pu_v1_request *r)
 {
 	const void *old = NULL;
-	enum pu_status st;
+	bool prelim;
+	enum pu_status st = pu_chauthtok_prelim(c, &prelim);
 
-	if (c->flags & PAM_PRELIM_CHECK) {
+	if (st != PU_OK)
+		return st;
+	if (prelim) {
 		r->phase = "prelim";
-		/* root changes any password without knowing the old one,
-		 * unless root's own expired password is being renewed */
-		if (getuid() == 0 && !(c->flags & PAM_CHANGE_EXPIRED_AUTHTOK))
+		/* root changes any password without knowing the old one */
+		if (pu_caller_is_root(c))
 			return PU_OK;
 		return pu_get_password(c, PAM_OLDAUTHTOK, "Current password: ",
 				       &r->old_password);
 	}
-	if (!(c->flags & PAM_UPDATE_AUTHTOK))
-		return pu_fail(&c->err, PU_CONFIG,
-			       "chauthtok without PRELIM_CHECK or UPDATE_AUTHTOK");
 	r->phase = "update";
 	if (pam_get_item(c->pamh, PAM_OLDAUTHTOK, &old) == PAM_SUCCESS)
 		r->old_password = old;
 	st = pu_get_password(c, PAM_AUTHTOK, NULL, &r->new_password);
 	if (st == PU_OK)
-		st = check_empty(c, r->new_password);
+		st = pu_check_empty(c, r->new_password);
 	return st;
 }
 
@@ -141,7 +131,7 @@ static enum pu_status run_v1(struct pu_call *c)
 	if (c->op == PU_OP_AUTHENTICATE) {
 		st = pu_get_password(c, PAM_AUTHTOK, NULL, &r.password);
 		if (st == PU_OK)
-			st = check_empty(c, r.password);
+			st = pu_check_empty(c, r.password);
 	} else if (c->op == PU_OP_CHAUTHTOK) {
 		st = v1_chauthtok_fields(c, &r);
 	}
@@ -172,10 +162,12 @@ static enum pu_status run_v1(struct pu_call *c)
 
 static enum pu_status socket_run(struct pu_call *c)
 {
-	pu_debug(c, "socket %s protocol=%s op=%s", c->opts->socket_path,
-		 c->opts->protocol == PU_PROTO_V1 ? "v1" : "redirector",
+	const struct pu_socket_opts *o = &c->opts->socket;
+
+	pu_debug(c, "socket %s protocol=%s op=%s", o->path,
+		 o->protocol == PU_PROTO_V1 ? "v1" : "redirector",
 		 pu_op_name(c->op));
-	return c->opts->protocol == PU_PROTO_V1 ? run_v1(c) : run_redirector(c);
+	return o->protocol == PU_PROTO_V1 ? run_v1(c) : run_redirector(c);
 }
 
 const struct pu_backend pu_backend_socket = {

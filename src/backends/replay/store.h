@@ -1,0 +1,90 @@
+/*
+ * Where a user's replay lists live, behind one table of operations
+ * (hiredis's transport table): the context picks the store once, and
+ * nothing above it asks which one it is.  Each operation is atomic in its
+ * store.
+ *
+ * store=file (store_file.c): DIR/<sha256(user) hex>, updated under
+ * flock(DIR/<..>.lock) by write-temp, fsync, rename, fsync(DIR); DIR must
+ * be root's and closed to group and others.  Layout:
+ *   "PUREPLAY2\n" | records of 41 bytes: kind (1) | time (8, big endian)
+ *   | mac (32) | HMAC-SHA256(key, user || 0x00 || all before) (32)
+ * A file of any other shape, or whose trailer does not verify for this
+ * user, is corrupt: an error, never "empty history".
+ *
+ * store=redis (store_redis.c): PREFIX replay:{user} (list, history, newest
+ * first), PREFIX replayset:{user} (set, the same members: an O(1) check at
+ * any window), PREFIX replaypending:{user} (sorted set, score = expiry),
+ * PREFIX pwhist:{user} (list), hex MACs, updated by Lua scripts.
+ */
+#ifndef PU_REPLAY_STORE_H
+#define PU_REPLAY_STORE_H
+
+#include "backends/replay/entry.h"
+#include "common/deadline.h"
+#include "common/redis_client.h"
+
+struct pu_replay_store;
+
+struct pu_replay_ctx {
+	const struct pu_replay_opts *o;
+	const char *prefix;                 /* store=redis key prefix */
+	const unsigned char *key;
+	size_t keylen;
+	struct pu_redis *redis;             /* store=redis */
+	const struct pu_deadline *dl;
+	const struct pu_replay_store *store;
+};
+
+struct pu_replay_store {
+	const char *name;
+	/* refused (*replayed) if among the last window; else recorded as
+	 * history (commit=auth) or pending (commit=session) */
+	enum pu_status (*login)(const struct pu_replay_ctx *c, const char *user,
+				const unsigned char mac[PU_MAC_LEN],
+				long long now, bool *replayed,
+				struct pu_err *err);
+	/* the user's unexpired pending logins become history */
+	enum pu_status (*promote)(const struct pu_replay_ctx *c,
+				  const char *user, long long now,
+				  size_t *promoted, struct pu_err *err);
+	/* *used if among the last remember set; recorded when record */
+	enum pu_status (*pwhist)(const struct pu_replay_ctx *c, const char *user,
+				 const unsigned char mac[PU_MAC_LEN],
+				 long long now, bool record, bool *used,
+				 struct pu_err *err);
+	/* unifiedctl */
+	enum pu_status (*load)(const struct pu_replay_ctx *c, const char *user,
+			       struct pu_replay_data *d, struct pu_err *err);
+	enum pu_status (*clear)(const struct pu_replay_ctx *c, const char *user,
+				struct pu_err *err);
+};
+
+extern const struct pu_replay_store pu_replay_store_file;
+extern const struct pu_replay_store pu_replay_store_redis;
+
+static inline const struct pu_replay_store *
+pu_replay_store_for(enum pu_store s)
+{
+	return s == PU_STORE_REDIS ? &pu_replay_store_redis : &pu_replay_store_file;
+}
+
+/* store=file's format, pure (tests and fuzzing): the whole file, trailer
+ * checked under key for user; and the records alone, below that check. */
+enum pu_status pu_replay_file_parse(const unsigned char *key, size_t keylen,
+				    const char *user, const unsigned char *buf,
+				    size_t len, struct pu_replay_data *d,
+				    struct pu_err *err);
+enum pu_status pu_replay_file_parse_records(const unsigned char *buf,
+					    size_t len, struct pu_replay_data *d,
+					    struct pu_err *err);
+/* Serialises d (with its trailer) into a malloc'd buffer. */
+enum pu_status pu_replay_file_serialise(const unsigned char *key, size_t keylen,
+					const char *user,
+					const struct pu_replay_data *d,
+					unsigned char **buf, size_t *len,
+					struct pu_err *err);
+/* store=file: DIR/<sha256(user) hex> */
+void pu_replay_file_name(const char *user, char hex[65]);
+
+#endif
