@@ -181,6 +181,8 @@ asan:
 	  PU_MODULE=$(CURDIR)/build-asan/pam_unified.so \
 	  timeout 300 build-asan/tests/$$t; done
 
+# Every process a suite starts inherits PU_CHECK_ID; none may outlive it.
+check: export PU_CHECK_ID := $(shell date +%s%N)
 check: deps all
 	$(MAKE) unit
 	tests/symbols.sh $(MODULE)
@@ -190,6 +192,7 @@ check: deps all
 	$(MAKE) valgrind
 	$(MAKE) asan
 	$(MAKE) bench-quick
+	tests/leftovers.sh $(PU_CHECK_ID)
 	@echo "make check: all suites passed"
 
 demo: deps all

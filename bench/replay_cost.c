@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "backends/replay/entry.h"
+#include "backends/replay/store.h"
 #include "app.h"
 
 static void write_service(const char *svcdir, const char *svc,
@@ -49,24 +49,25 @@ static void prefill(const char *storeopt, bool redis, const char *user,
 	*sp = '\0';
 	av[0] = sp + 1;
 	pu_options_build(&o, 4, av, NULL, &err);
-	o.backend = PU_BACKEND_REPLAY;
 	pu_deadline_start(&dl, 60000);
 	if (redis)
-		pu_redis_connect(&o, &dl, &r, &err);
+		pu_redis_connect(&o.conn, &dl, &r, &err);
 	memset(&x, 0, sizeof(x));
-	x.o = &o;
+	x.o = &o.replay;
+	x.prefix = o.prefix;
 	x.key = (const unsigned char *)key;
 	x.keylen = strlen(key);
 	x.redis = r;
 	x.dl = &dl;
+	x.store = pu_replay_store_for(o.replay.store);
 	for (int i = 0; i < 1000; i++) {
 		unsigned char mac[PU_MAC_LEN];
 		char pw[32];
 		bool rep;
 
 		snprintf(pw, sizeof(pw), "old-%d", i);
-		pu_replay_mac(&x, user, pw, mac);
-		pu_replay_login(&x, user, mac, time(NULL), &rep, &err);
+		pu_replay_mac(x.key, x.keylen, user, pw, mac);
+		x.store->login(&x, user, mac, time(NULL), &rep, &err);
 	}
 	pu_redis_free(r);
 }
