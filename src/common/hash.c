@@ -101,10 +101,47 @@ enum pu_status pu_hash_make(const char *password, enum pu_hash method,
 	return run_crypt(password, setting, out, size, err);
 }
 
-void pu_hash_dummy(const char *password, enum pu_hash method)
+bool pu_hash_setting(const char *stored, char *out, size_t size)
+{
+	const char *end;
+	size_t n;
+
+	if (stored == NULL || !pu_hash_supported(stored))
+		return false;
+	if (strncmp(stored, "$2b$", 4) == 0) {
+		/* $2b$NN$ + 22 salt characters, no '$' before the hash */
+		n = 7 + 22;
+		if (strlen(stored) < n)
+			return false;
+	} else {
+		end = strrchr(stored, '$');
+		n = (size_t)(end - stored) + 1;
+	}
+	if (n + 1 > size)
+		return false;
+	memcpy(out, stored, n);
+	out[n] = '\0';
+	return true;
+}
+
+const char *pu_hash_prefix(enum pu_hash method)
+{
+	const char *p = method_prefix(method);
+
+	return p != NULL ? p : crypt_preferred_method();
+}
+
+void pu_hash_dummy(const char *password, const char *setting,
+		   enum pu_hash method)
 {
 	char out[PU_HASH_MAX];
 
+	if (setting != NULL && setting[0] != '\0' &&
+	    pu_hash_supported(setting) &&
+	    run_crypt(password, setting, out, sizeof(out), NULL) == PU_OK) {
+		explicit_bzero(out, sizeof(out));
+		return;
+	}
 	if (pu_hash_make(password, method, out, sizeof(out), NULL) == PU_OK)
 		explicit_bzero(out, sizeof(out));
 }

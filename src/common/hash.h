@@ -37,8 +37,22 @@ bool pu_hmac_sha256(const void *key, size_t keylen,
 		    const struct pu_bytes *parts, size_t n,
 		    unsigned char out[32]);
 
-/* The work of one verification with method, for users that do not exist:
- * the answer "unknown" must not come back faster than "wrong password". */
-void pu_hash_dummy(const char *password, enum pu_hash method);
+/* The setting part of a stored hash (method, cost and salt, without the
+ * hash itself): what a verification against it costs is what a dummy
+ * verification with the setting costs.  false when stored is not one of
+ * the supported methods or does not fit. */
+bool pu_hash_setting(const char *stored, char *out, size_t size);
+
+/* The work of one verification, for users that do not exist or may not
+ * be checked: the answer must not come back faster than "wrong password".
+ * With a setting (from pu_hash_setting of a real user's hash) the work is
+ * that of a real check against such a hash; without one, or when the
+ * setting is unusable, a hash with method. */
+void pu_hash_dummy(const char *password, const char *setting,
+		   enum pu_hash method);
+
+/* The method prefix a new hash with method gets ("$y$", "$6$", "$2b$");
+ * libxcrypt's preferred one for PU_HASH_DEFAULT. */
+const char *pu_hash_prefix(enum pu_hash method);
 
 #endif

@@ -102,31 +102,34 @@ static enum pu_status verify(struct pu_call *c, const char *pw,
 	return st;
 }
 
-static void dummy(struct pu_call *c, const char *pw)
+static void dummy(struct pu_call *c, const char *pw, const char *setting)
 {
 	struct timespec mark = pu_deadline_pause();
 
-	pu_hash_dummy(pw, c->opts->policy.hash);
+	pu_hash_dummy(pw, setting, c->opts->policy.hash);
 	pu_deadline_resume(&c->deadline, &mark);
 }
 
 static enum pu_status fetch(struct pu_call *c, struct pu_redis **r,
-			    struct pu_user *u, struct pu_failures *f)
+			    struct pu_user *u)
 {
+	struct pu_failures f;
 	enum pu_status st = pu_redis_handle_get(c, &c->opts->conn, r);
 
 	if (st == PU_OK)
-		st = pu_users_fetch(*r, &c->deadline, c->opts->prefix,
-				    lockout_of(c), c->user, u, f, &c->err);
+		st = pu_users_fetch(*r, &c->deadline, c->opts->prefix, NULL,
+				    c->user, u, &f, &c->err);
 	return st;
 }
 
 static enum pu_status locked_out(struct pu_call *c, const struct pu_failures *f,
-				 long long now, long long unlock_at)
+				 long long now, enum pu_status st)
 {
+	long long unlock_at = 0;
 	char msg[160];
 
-	if (unlock_at > 0)
+	pu_lockout_active(lockout_of(c), f, now, &unlock_at);
+	if (unlock_at > now)
 		snprintf(msg, sizeof(msg),
 			 "The account is locked due to %d failed logins "
 			 "(%lld seconds left to unlock).", f->count,
@@ -136,74 +139,135 @@ static enum pu_status locked_out(struct pu_call *c, const struct pu_failures *f,
 			 "The account is locked due to %d failed logins.",
 			 f->count);
 	pu_tell(c, PAM_ERROR_MSG, msg);
-	return pu_fail(&c->err, PU_DENIED, "locked out after %d failures",
-		       f->count);
+	return pu_fail(&c->err, st, "locked out after %d failures", f->count);
 }
 
 /* the password check proper, once the record is known */
 static enum pu_status check_password(struct pu_call *c, const struct pu_user *u,
-				     const char *pw, bool *match)
+				     const char *pw, const char *setting,
+				     bool *match)
 {
 	*match = false;
 	if (u->has_password && u->password[0] == '\0') {
 		/* an empty stored password: only with nullok, only empty */
-		dummy(c, pw);
-		*match = c->opts->nullok && pw[0] == '\0';
+		dummy(c, pw, setting);
+		*match = c->opts->nullok && pw[0] == '\0' &&
+			 !(c->flags & PAM_DISALLOW_NULL_AUTHTOK);
 		return PU_OK;
 	}
-	if (u->has_password)
+	if (u->has_password && pu_hash_supported(u->password))
 		return verify(c, pw, u->password, match);
-	dummy(c, pw);
+	dummy(c, pw, setting); /* no password, locked ('!') or unknown method */
 	return PU_OK;
+}
+
+/*
+ * A password check under the lockout (users.h): begin counts the attempt
+ * and says whether it may be checked at all, then the hashing (or the same
+ * work on a dummy setting: unknown and locked names cost what a real
+ * check costs), then end records the outcome.  On PU_OK *u holds the
+ * record, its hash included.
+ */
+static enum pu_status check_login(struct pu_call *c, struct pu_redis *r,
+				  const char *pw, struct pu_user *u)
+{
+	struct pu_auth_begin *b;
+	struct pu_origin from = { c->service, c->rhost };
+	enum pu_auth_outcome outcome;
+	char setting[PU_HASH_MAX];
+	long long now = now_s();
+	bool match = false, have_setting = false;
+	enum pu_status st, end;
+
+	b = calloc(1, sizeof(*b));
+	if (b == NULL)
+		return pu_fail(&c->err, PU_NOMEM, "out of memory");
+	st = pu_users_auth_begin(r, &c->deadline, c->opts->prefix, lockout_of(c),
+				 c->user, now, b, &c->err);
+	if (st != PU_OK)
+		goto out;
+	if (b->locked || !b->u.exists) {
+		dummy(c, pw, b->dummy);
+		outcome = b->locked ? PU_AUTH_LOCKED : PU_AUTH_UNKNOWN;
+	} else {
+		st = check_password(c, &b->u, pw, b->dummy, &match);
+		if (st != PU_OK)
+			goto out;
+		outcome = match ? PU_AUTH_GOOD : PU_AUTH_BAD;
+		have_setting = match && pu_hash_setting(b->u.password, setting,
+							sizeof(setting));
+	}
+	end = pu_users_auth_end(r, &c->deadline, c->opts->prefix, c->user,
+				outcome, b, have_setting ? setting : NULL, &from,
+				&c->err);
+	if (b->locked)
+		st = locked_out(c, &b->f, now, b->u.exists ? PU_DENIED :
+					       PU_USER_UNKNOWN);
+	else if (!b->u.exists)
+		st = pu_fail(&c->err, PU_USER_UNKNOWN, "no such user in redis");
+	else if (!match)
+		st = pu_fail(&c->err, PU_DENIED, "wrong password");
+	else
+		st = end; /* a success that could not be recorded fails */
+	if (st == PU_OK)
+		*u = b->u;
+out:
+	explicit_bzero(b, sizeof(*b));
+	explicit_bzero(setting, sizeof(setting));
+	free(b);
+	return st;
+}
+
+/* rehash=: a user whose hash is of another method than hash= gets a new
+ * one, written with the compare-and-set; best effort, the login stands */
+static void rehash(struct pu_call *c, struct pu_redis *r,
+		   const struct pu_user *u, const char *pw)
+{
+	const char *want = pu_hash_prefix(c->opts->policy.hash);
+	char newhash[PU_HASH_MAX];
+	struct pu_err err = { PU_OK, "" };
+	struct timespec mark;
+	enum pu_status st;
+
+	if (!c->opts->policy.rehash || want == NULL ||
+	    strncmp(u->password, want, strlen(want)) == 0)
+		return;
+	mark = pu_deadline_pause();
+	st = pu_hash_make(pw, c->opts->policy.hash, newhash, sizeof(newhash),
+			  &err);
+	pu_deadline_resume(&c->deadline, &mark);
+	if (st == PU_OK)
+		st = pu_users_set_password(r, &c->deadline, c->opts->prefix,
+					   c->user, PU_PW_REHASH, u->password,
+					   newhash, now_s(), &err);
+	explicit_bzero(newhash, sizeof(newhash));
+	pu_debug(c, "redis: rehash to %s: %s", want,
+		 st == PU_OK ? "done" : err.msg);
 }
 
 static enum pu_status redis_authenticate(struct pu_call *c)
 {
 	struct pu_redis *r = NULL;
 	struct pu_user u;
-	struct pu_failures f;
-	struct pu_origin from = { c->service, c->rhost };
-	long long now = now_s(), unlock_at;
 	const char *pw;
-	bool match = false;
 	enum pu_status st;
 
 	st = pu_get_password(c, PAM_AUTHTOK, NULL, &pw);
 	if (st == PU_OK)
 		st = pu_check_empty(c, pw);
 	if (st == PU_OK)
-		st = fetch(c, &r, &u, &f);
+		st = pu_redis_handle_get(c, &c->opts->conn, &r);
+	if (st == PU_OK)
+		st = check_login(c, r, pw, &u);
 	if (st != PU_OK)
 		return st;
-	if (!u.exists) {
-		dummy(c, pw);
-		return pu_fail(&c->err, PU_USER_UNKNOWN, "no such user in redis");
-	}
-	if (pu_lockout_active(lockout_of(c), &f, now, &unlock_at)) {
-		dummy(c, pw);
+	if (u.disabled) {
 		explicit_bzero(&u, sizeof(u));
-		return locked_out(c, &f, now, unlock_at);
-	}
-	st = check_password(c, &u, pw, &match);
-	explicit_bzero(u.password, sizeof(u.password));
-	if (st != PU_OK)
-		return st;
-	if (!match) {
-		st = pu_users_record_failure(r, &c->deadline, c->opts->prefix,
-					     lockout_of(c), c->user, now, &from,
-					     &c->err);
-		return st != PU_OK ? st :
-		       pu_fail(&c->err, PU_DENIED, "wrong password");
-	}
-	if (u.disabled)
 		return pu_fail(&c->err, PU_DENIED, "account disabled");
-	if (f.count > 0) {
-		st = pu_users_clear_failures(r, &c->deadline, c->opts->prefix,
-					     c->user, &c->err);
-		if (st != PU_OK)
-			return st;
 	}
+	rehash(c, r, &u, pw);
 	remember_record(c, &u);
+	explicit_bzero(&u, sizeof(u));
 	return PU_OK;
 }
 
@@ -236,14 +300,13 @@ static enum pu_status redis_acct_mgmt(struct pu_call *c)
 {
 	struct pu_redis *r = NULL;
 	struct pu_user u;
-	struct pu_failures f;
 	long long now = now_s();
 	enum pu_status st;
 
 	if (cached_record(c, &u)) {
 		pu_debug(c, "redis: account from the record fetched at auth");
 	} else {
-		st = fetch(c, &r, &u, &f);
+		st = fetch(c, &r, &u);
 		if (st != PU_OK)
 			return st;
 	}
@@ -282,30 +345,27 @@ static enum pu_status redis_session(struct pu_call *c)
 				&c->err);
 }
 
-static enum pu_status fetch_for_change(struct pu_call *c, struct pu_redis **r,
-				       struct pu_user *u)
+/*
+ * The record a password change works on.  With the old password (not root)
+ * it is checked as a login is, under the lockout: a wrong one counts as a
+ * failure and a locked account cannot test passwords here either.
+ */
+static enum pu_status current(struct pu_call *c, const char *old,
+			      struct pu_redis **r, struct pu_user *u)
 {
-	struct pu_failures f;
-	enum pu_status st = fetch(c, r, u, &f);
-
-	if (st == PU_OK && !u->exists)
-		st = pu_fail(&c->err, PU_USER_UNKNOWN, "no such user in redis");
-	return st;
-}
-
-static enum pu_status verify_old(struct pu_call *c, const struct pu_user *u,
-				 const char *old)
-{
-	bool match = false;
 	enum pu_status st;
 
-	if (!u->has_password)
-		return pu_fail(&c->err, PU_DENIED, "no current password to verify");
-	st = verify(c, old, u->password, &match);
-	if (st == PU_OK && !match) {
-		pu_tell(c, PAM_ERROR_MSG, "Current password is wrong.");
-		st = pu_fail(&c->err, PU_DENIED, "current password wrong");
+	if (old == NULL) {
+		st = fetch(c, r, u);
+		if (st == PU_OK && !u->exists)
+			st = pu_fail(&c->err, PU_USER_UNKNOWN, "no such user in redis");
+		return st;
 	}
+	st = pu_redis_handle_get(c, &c->opts->conn, r);
+	if (st == PU_OK)
+		st = check_login(c, *r, old, u);
+	if (st == PU_DENIED)
+		pu_tell(c, PAM_ERROR_MSG, "Current password is wrong.");
 	return st;
 }
 
@@ -314,17 +374,13 @@ static enum pu_status chauthtok_prelim(struct pu_call *c)
 	struct pu_redis *r = NULL;
 	struct pu_user u;
 	const char *old = NULL;
-	enum pu_status st;
+	enum pu_status st = PU_OK;
 
-	if (!pu_caller_is_root(c)) {
+	if (!pu_caller_is_root(c))
 		st = pu_get_password(c, PAM_OLDAUTHTOK, "Current password: ",
 				     &old);
-		if (st != PU_OK)
-			return st;
-	}
-	st = fetch_for_change(c, &r, &u);
-	if (st == PU_OK && old != NULL)
-		st = verify_old(c, &u, old);
+	if (st == PU_OK)
+		st = current(c, old, &r, &u);
 	explicit_bzero(&u, sizeof(u));
 	return st;
 }
@@ -372,9 +428,8 @@ static enum pu_status chauthtok_update(struct pu_call *c)
 	if (old == NULL && !pu_caller_is_root(c))
 		return pu_fail(&c->err, PU_DENIED, "no current password");
 	/* the stored hash read here is what the compare-and-set expects */
-	st = fetch_for_change(c, &r, &u);
-	if (st == PU_OK && old != NULL)
-		st = verify_old(c, &u, old);
+	memset(&u, 0, sizeof(u));
+	st = current(c, old, &r, &u);
 	if (st == PU_OK)
 		st = pu_get_password(c, PAM_AUTHTOK, NULL, &newpw);
 	if (st == PU_OK)

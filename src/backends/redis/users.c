@@ -235,54 +235,183 @@ static enum pu_status run_checked(struct pu_redis *r,
 	return st;
 }
 
-enum pu_status pu_users_record_failure(struct pu_redis *r,
-				       const struct pu_deadline *dl,
-				       const char *prefix,
-				       const struct pu_lockout *lock,
-				       const char *user, long long now,
-				       const struct pu_origin *from,
-				       struct pu_err *err)
+/* KEYS user hash, fail zset[, dummy]; ARGV now, deny, fail_interval,
+ * unlock_time, member, ttl for a user, ttl for a name that does not
+ * exist.  The rule is lockout.c's. */
+static const char auth_begin_lua[] =
+	"local rec = redis.call('HMGET', KEYS[1], 'password', 'disabled', "
+	"  'expires', 'must_change', 'changed', 'max_age', 'warn_age') "
+	"local exists = false "
+	"for i = 1, 7 do if rec[i] then exists = true end end "
+	"local now, deny = tonumber(ARGV[1]), tonumber(ARGV[2]) "
+	"local fails, locked, counted = {}, 0, 0 "
+	"if deny > 0 then "
+	"  fails = redis.call('ZREVRANGE', KEYS[2], 0, deny - 1, 'WITHSCORES') "
+	"  if #fails / 2 >= deny then "
+	"    local latest, oldest = tonumber(fails[2]), tonumber(fails[2 * deny]) "
+	"    local ut = tonumber(ARGV[4]) "
+	"    if oldest >= latest - tonumber(ARGV[3]) and "
+	"       (ut == 0 or now < latest + ut) then locked = 1 end "
+	"  end "
+	"  if locked == 0 then "
+	"    redis.call('ZADD', KEYS[2], now, ARGV[5]) "
+	"    redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(deny + 2)) "
+	"    local ttl = tonumber(exists and ARGV[6] or ARGV[7]) "
+	"    if ttl > 0 then redis.call('EXPIRE', KEYS[2], ttl) end "
+	"    counted = 1 "
+	"  end "
+	"end "
+	"local dummy = false "
+	"if #KEYS >= 3 then dummy = redis.call('GET', KEYS[3]) end "
+	"return {rec, fails, locked, counted, dummy}";
+
+static bool parse_bit(const redisReply *e, bool *out)
 {
-	char fkey[PU_KEY_MAX], evkey[PU_KEY_MAX], score[24], member[64];
-	char keep[24], ttl[24];
-	struct pu_redis_cmd cmd[4];
+	if (e == NULL || e->type != REDIS_REPLY_INTEGER ||
+	    (e->integer != 0 && e->integer != 1))
+		return false;
+	*out = e->integer == 1;
+	return true;
+}
+
+enum pu_status pu_users_parse_begin(const redisReply *rep,
+				    struct pu_auth_begin *out,
+				    struct pu_err *err)
+{
+	const redisReply *d;
+	enum pu_status st;
+
+	memset(out, 0, sizeof(*out));
+	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->elements != 5)
+		return pu_fail(err, PU_UNAVAIL, "redis auth script: unexpected reply");
+	st = pu_users_parse_record(rep->element[0], &out->u, err);
+	if (st == PU_OK)
+		st = pu_users_parse_failures(rep->element[1], &out->f, err);
+	if (st != PU_OK)
+		return st;
+	if (!parse_bit(rep->element[2], &out->locked) ||
+	    !parse_bit(rep->element[3], &out->counted))
+		return pu_fail(err, PU_UNAVAIL, "redis auth script: unexpected reply");
+	d = rep->element[4];
+	if (d != NULL && d->type == REDIS_REPLY_STRING && d->len < sizeof(out->dummy) &&
+	    memchr(d->str, '\0', d->len) == NULL) {
+		memcpy(out->dummy, d->str, d->len);
+		out->dummy[d->len] = '\0';
+	} else if (d == NULL || (d->type != REDIS_REPLY_NIL &&
+				 d->type != REDIS_REPLY_STRING)) {
+		return pu_fail(err, PU_UNAVAIL, "redis auth script: unexpected reply");
+	}
+	/* a dummy that is not a usable setting is ignored (hash= is used) */
+	return PU_OK;
+}
+
+static long lock_ttl(const struct pu_lockout *lock, bool exists)
+{
+	long t = lock->unlock_time > lock->fail_interval ? lock->unlock_time :
+		 lock->fail_interval;
+
+	if (exists)
+		return lock->unlock_time > 0 ? t : 0; /* 0: until reset */
+	/* a name that does not exist keeps its record for a day at least
+	 * when locks last until reset; it always expires */
+	return lock->unlock_time > 0 ? t : (t > 86400 ? t : 86400);
+}
+
+enum pu_status pu_users_auth_begin(struct pu_redis *r,
+				   const struct pu_deadline *dl,
+				   const char *prefix,
+				   const struct pu_lockout *lock,
+				   const char *user, long long now,
+				   struct pu_auth_begin *out,
+				   struct pu_err *err)
+{
+	char ukey[PU_KEY_MAX], fkey[PU_KEY_MAX], dkey[PU_KEY_MAX];
+	char a_now[24], a_deny[24], a_fi[24], a_ut[24], member[64];
+	char ttl_user[24], ttl_none[24];
+	struct pu_redis_cmd cmd;
+	redisReply *rep = NULL;
+	struct timespec ts;
+	enum pu_status st;
+	bool on = pu_lockout_enabled(lock);
+
+	memset(out, 0, sizeof(*out));
+	if ((st = key(ukey, prefix, "user", user, err)) != PU_OK ||
+	    (st = key(fkey, prefix, "fail", user, err)) != PU_OK)
+		return st;
+	snprintf(dkey, sizeof(dkey), "%sdummy", prefix);
+	snprintf(a_now, sizeof(a_now), "%lld", now);
+	snprintf(a_deny, sizeof(a_deny), "%ld", on ? lock->deny : 0L);
+	snprintf(a_fi, sizeof(a_fi), "%ld", on ? lock->fail_interval : 0L);
+	snprintf(a_ut, sizeof(a_ut), "%ld", on ? lock->unlock_time : 0L);
+	snprintf(ttl_user, sizeof(ttl_user), "%ld", on ? lock_ttl(lock, true) : 0L);
+	snprintf(ttl_none, sizeof(ttl_none), "%ld", on ? lock_ttl(lock, false) : 0L);
+	/* a unique member: two failures in one second both count */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(member, sizeof(member), "%lld.%09ld-%ld", now, ts.tv_nsec,
+		 (long)getpid());
+	pu_cmd_init(&cmd, "EVAL");
+	pu_cmd_add(&cmd, auth_begin_lua);
+	pu_cmd_add(&cmd, "3");
+	pu_cmd_add(&cmd, ukey);
+	pu_cmd_add(&cmd, fkey);
+	pu_cmd_add(&cmd, dkey);
+	pu_cmd_add(&cmd, a_now);
+	pu_cmd_add(&cmd, a_deny);
+	pu_cmd_add(&cmd, a_fi);
+	pu_cmd_add(&cmd, a_ut);
+	pu_cmd_add(&cmd, member);
+	pu_cmd_add(&cmd, ttl_user);
+	pu_cmd_add(&cmd, ttl_none);
+	st = pu_redis_run(r, dl, 1, &cmd, &rep, err);
+	if (st != PU_OK)
+		return st;
+	st = reply_error(rep, "EVAL", err);
+	if (st == PU_OK)
+		st = pu_users_parse_begin(rep, out, err);
+	if (st != PU_OK)
+		explicit_bzero(out->u.password, sizeof(out->u.password));
+	freeReplyObject(rep);
+	return st;
+}
+
+enum pu_status pu_users_auth_end(struct pu_redis *r,
+				 const struct pu_deadline *dl,
+				 const char *prefix, const char *user,
+				 enum pu_auth_outcome outcome,
+				 const struct pu_auth_begin *begin,
+				 const char *setting, const struct pu_origin *from,
+				 struct pu_err *err)
+{
+	static const char *const results[] = {
+		[PU_AUTH_GOOD] = "success", [PU_AUTH_BAD] = "failure",
+		[PU_AUTH_LOCKED] = "locked", [PU_AUTH_UNKNOWN] = "failure",
+	};
+	char fkey[PU_KEY_MAX], dkey[PU_KEY_MAX], evkey[PU_KEY_MAX];
+	struct pu_redis_cmd cmd[2];
 	size_t n = 0;
 	enum pu_status st;
 
 	if ((st = key(fkey, prefix, "fail", user, err)) != PU_OK)
 		return st;
-	if (pu_lockout_enabled(lock)) {
-		struct timespec ts;
-
-		snprintf(score, sizeof(score), "%lld", now);
-		/* unique member: two failures in one second both count */
-		clock_gettime(CLOCK_REALTIME, &ts);
-		snprintf(member, sizeof(member), "%lld.%09ld-%ld", now,
-			 ts.tv_nsec, (long)getpid());
-		snprintf(keep, sizeof(keep), "-%ld", lock->deny + 1);
-		pu_cmd_init(&cmd[n], "ZADD");
-		pu_cmd_add(&cmd[n], fkey);
-		pu_cmd_add(&cmd[n], score);
-		pu_cmd_add(&cmd[n], member);
-		n++;
-		pu_cmd_init(&cmd[n], "ZREMRANGEBYRANK");
-		pu_cmd_add(&cmd[n], fkey);
-		pu_cmd_add(&cmd[n], "0");
-		pu_cmd_add(&cmd[n], keep);
-		n++;
-		if (lock->unlock_time > 0) {
-			long t = lock->unlock_time > lock->fail_interval ?
-				 lock->unlock_time : lock->fail_interval;
-
-			snprintf(ttl, sizeof(ttl), "%ld", t);
-			pu_cmd_init(&cmd[n], "EXPIRE");
-			pu_cmd_add(&cmd[n], fkey);
-			pu_cmd_add(&cmd[n], ttl);
-			n++;
-		}
+	if (outcome != PU_AUTH_GOOD) {
+		/* the attempt was counted at begin: only the audit event */
+		event(&cmd[n++], prefix, evkey, "auth", user, results[outcome],
+		      from);
+		return run_checked(r, dl, n, cmd, err);
 	}
-	event(&cmd[n++], prefix, evkey, "auth", user, "failure", from);
-	return run_checked(r, dl, n, cmd, err);
+	if (begin->counted || begin->f.count > 0) {
+		pu_cmd_init(&cmd[n], "DEL");
+		pu_cmd_add(&cmd[n], fkey);
+		n++;
+	}
+	if (setting != NULL && strcmp(setting, begin->dummy) != 0) {
+		snprintf(dkey, sizeof(dkey), "%sdummy", prefix);
+		pu_cmd_init(&cmd[n], "SET");
+		pu_cmd_add(&cmd[n], dkey);
+		pu_cmd_add(&cmd[n], setting);
+		n++;
+	}
+	return n == 0 ? PU_OK : run_checked(r, dl, n, cmd, err);
 }
 
 enum pu_status pu_users_clear_failures(struct pu_redis *r,
@@ -348,12 +477,14 @@ enum pu_status pu_users_session(struct pu_redis *r, const struct pu_deadline *dl
  * Returns 1 when written, 0 when the condition failed. */
 static const char set_password_lua[] =
 	"local ok "
-	"if ARGV[1] == 'cas' then "
+	"if ARGV[1] == 'cas' or ARGV[1] == 'rehash' then "
 	"  ok = redis.call('HGET', KEYS[1], 'password') == ARGV[2] "
 	"elseif ARGV[1] == 'existing' then "
 	"  ok = redis.call('EXISTS', KEYS[1]) == 1 "
 	"else ok = redis.call('EXISTS', KEYS[1]) == 0 end "
 	"if not ok then return 0 end "
+	"if ARGV[1] == 'rehash' then "
+	"  redis.call('HSET', KEYS[1], 'password', ARGV[3]) return 1 end "
 	"redis.call('HSET', KEYS[1], 'password', ARGV[3], 'changed', ARGV[4]) "
 	"redis.call('HDEL', KEYS[1], 'must_change') "
 	"return 1";
@@ -365,7 +496,8 @@ enum pu_status pu_users_set_password(struct pu_redis *r,
 				     const char *new_hash, long long now,
 				     struct pu_err *err)
 {
-	static const char *const modes[] = { "cas", "existing", "create" };
+	static const char *const modes[] = { "cas", "existing", "create",
+					     "rehash" };
 	char ukey[PU_KEY_MAX], evkey[PU_KEY_MAX], ts[24];
 	struct pu_redis_cmd cmd[2];
 	redisReply *rep[2] = { NULL, NULL };
@@ -382,14 +514,15 @@ enum pu_status pu_users_set_password(struct pu_redis *r,
 	pu_cmd_add(&cmd[0], expected ? expected : "");
 	pu_cmd_add(&cmd[0], new_hash);
 	pu_cmd_add(&cmd[0], ts);
-	event(&cmd[1], prefix, evkey, "password", user, "changed", NULL);
+	event(&cmd[1], prefix, evkey, "password", user,
+	      mode == PU_PW_REHASH ? "rehashed" : "changed", NULL);
 	st = pu_redis_run(r, dl, 1, cmd, rep, err);
 	if (st != PU_OK)
 		return st;
 	st = reply_error(rep[0], "EVAL", err);
 	if (st == PU_OK && (rep[0]->type != REDIS_REPLY_INTEGER ||
 			    rep[0]->integer != 1)) {
-		if (mode == PU_PW_CAS)
+		if (mode == PU_PW_CAS || mode == PU_PW_REHASH)
 			st = pu_fail(err, PU_DENIED,
 				     "password was changed by someone else meanwhile");
 		else if (mode == PU_PW_EXISTING)

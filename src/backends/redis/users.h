@@ -4,10 +4,13 @@
  *   pam:user:{alice}      hash: password (crypt string), disabled (1),
  *                         expires (unix s), must_change (1), changed (unix s),
  *                         max_age, warn_age (days; override the options)
- *   pam:fail:{alice}      sorted set of recent failure times (lockout)
+ *   pam:fail:{alice}      sorted set of recent failure times (lockout);
+ *                         also kept, expiring, for names that do not exist
  *   pam:sessions:{alice}  hash: session id -> "service=.. tty=.. rhost=..
  *                         host=.. pid=.. start=.."
  *   pam:events            stream, XADD MAXLEN ~ 10000
+ *   pam:dummy             string: the setting of a real user's hash (the
+ *                         cost of the work done for unknown users)
  *
  * The {user} hash tag keeps one user's keys on one Cluster slot.  Every
  * command is argv-form; user data never becomes a command string.  The
@@ -41,6 +44,12 @@ struct pu_user {
 	long warn_age;
 };
 
+/* Where a login came from, for the audit stream. */
+struct pu_origin {
+	const char *service;
+	const char *rhost;
+};
+
 /* The fields HMGET asks for, in the order pu_users_parse_record reads. */
 #define PU_USER_FIELDS 7
 extern const char *const pu_user_fields[PU_USER_FIELDS];
@@ -54,26 +63,67 @@ enum pu_status pu_users_parse_failures(const redisReply *rep,
 				       struct pu_failures *f,
 				       struct pu_err *err);
 
+/*
+ * A login's check, in two round trips around the hashing.
+ *
+ * pu_users_auth_begin reads the record and the failures and, in the same
+ * Lua script, applies the lockout rule and counts this attempt as a
+ * failure before the password is checked (count first, clear on
+ * success): however many attempts run at once, at most `deny` of them get
+ * to check a password in one lock period.  Names that do not exist are
+ * counted the same way (their records expire), so that a lockout looks
+ * the same for them.  It also returns the store's dummy setting (PREFIX
+ * "dummy"): the setting of a real user's hash, so that the work spent on
+ * an unknown user costs what a real check costs.
+ *
+ * pu_users_auth_end records the outcome: a good password clears the
+ * failures (and keeps its hash's setting as the dummy when it differs);
+ * anything else leaves the counted attempt and adds an audit event.
+ */
+struct pu_auth_begin {
+	struct pu_user u;
+	struct pu_failures f;          /* before this attempt */
+	bool locked;                   /* refused by the rule: not counted */
+	bool counted;                  /* this attempt was counted */
+	char dummy[PU_HASH_MAX];       /* a setting, "" when the store has none */
+};
+
+enum pu_auth_outcome {
+	PU_AUTH_GOOD,
+	PU_AUTH_BAD,
+	PU_AUTH_LOCKED,
+	PU_AUTH_UNKNOWN,
+};
+
+enum pu_status pu_users_auth_begin(struct pu_redis *r,
+				   const struct pu_deadline *dl,
+				   const char *prefix,
+				   const struct pu_lockout *lock,
+				   const char *user, long long now,
+				   struct pu_auth_begin *out,
+				   struct pu_err *err);
+
+/* Pure decoder of pu_users_auth_begin's reply. */
+enum pu_status pu_users_parse_begin(const redisReply *rep,
+				    struct pu_auth_begin *out,
+				    struct pu_err *err);
+
+/* setting: for PU_AUTH_GOOD, the setting of the user's hash, written as
+ * the store's dummy when it differs from the one begin returned (NULL:
+ * leave it). */
+enum pu_status pu_users_auth_end(struct pu_redis *r,
+				 const struct pu_deadline *dl,
+				 const char *prefix, const char *user,
+				 enum pu_auth_outcome outcome,
+				 const struct pu_auth_begin *begin,
+				 const char *setting, const struct pu_origin *from,
+				 struct pu_err *err);
+
 /* User record and, when lock is not NULL, its failures: one round trip. */
 enum pu_status pu_users_fetch(struct pu_redis *r, const struct pu_deadline *dl,
 			      const char *prefix, const struct pu_lockout *lock,
 			      const char *user, struct pu_user *u,
 			      struct pu_failures *f, struct pu_err *err);
-
-/* Where a login came from, for the audit stream. */
-struct pu_origin {
-	const char *service;
-	const char *rhost;
-};
-
-/* A failure (kept for the lockout when lock is not NULL) and its event. */
-enum pu_status pu_users_record_failure(struct pu_redis *r,
-				       const struct pu_deadline *dl,
-				       const char *prefix,
-				       const struct pu_lockout *lock,
-				       const char *user, long long now,
-				       const struct pu_origin *from,
-				       struct pu_err *err);
 
 enum pu_status pu_users_clear_failures(struct pu_redis *r,
 				       const struct pu_deadline *dl,
@@ -100,6 +150,8 @@ enum pu_pw_mode {
 	PU_PW_CAS,       /* only if the stored hash is still `expected` */
 	PU_PW_EXISTING,  /* only if the user exists (unifiedctl user passwd) */
 	PU_PW_CREATE,    /* only if the user does not exist (user add) */
+	PU_PW_REHASH,    /* as CAS, but the same password: changed and
+			  * must_change stay */
 };
 
 /* Writes new_hash, sets changed, clears must_change.  A refused condition
