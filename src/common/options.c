@@ -71,6 +71,7 @@ static const struct opt_desc opts_table[] = {
 	PATH("redis_password_file", conn.password_file),
 	INT("redis_db", conn.db, 0, 65535),
 	ENUM("redis_auth", conn.auth, rauth_names),
+	STR("redis_owner", conn.owner),
 	/* lockout */
 	INT("deny", lock.deny, 0, 1000),
 	INT("fail_interval", lock.fail_interval, 1, 31536000),
@@ -80,6 +81,7 @@ static const struct opt_desc opts_table[] = {
 	INT("warn_age", policy.warn_age, 0, 100000),
 	INT("minlen", policy.minlen, 1, 512),
 	ENUM("hash", policy.hash, hash_names),
+	BOOL("rehash", policy.rehash),
 	/* replay */
 	INT("window", replay.window, 0, 1000),
 	INT("remember", replay.remember, 0, 1000),

@@ -88,6 +88,10 @@ struct pu_redis_conn {
 	char password_file[PU_PATH_LEN];
 	long db;
 	enum pu_redis_auth auth;
+	/* who may own a unix: socket and run the server behind it, besides
+	 * root: a user name or uid; "" means the system user "redis" when it
+	 * exists */
+	char owner[64];
 };
 
 /* pam_faillock's knobs; deny == 0 turns the lockout off */
@@ -103,6 +107,7 @@ struct pu_policy {
 	long warn_age;                /* days */
 	long minlen;
 	enum pu_hash hash;
+	bool rehash;                  /* re-hash with hash= at login */
 };
 
 /* replay backend */

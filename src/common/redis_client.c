@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,14 @@ struct pu_redis {
 	bool dead;
 	redisReader *reader;
 	char peer[160];
+	/* hiredis 0.14 allocates an aggregate's declared element count
+	 * before any element arrives (`*2147483647` is 17 GB): the reader
+	 * gets our own createArray, which counts the elements of the reply
+	 * being read and refuses past a cap */
+	redisReplyObjectFunctions fns;
+	const redisReplyObjectFunctions *dflt;
+	size_t elements;
+	bool too_big;
 };
 
 void pu_cmd_init(struct pu_redis_cmd *c, const char *name)
@@ -185,13 +194,19 @@ enum pu_status pu_redis_read(struct pu_redis *r, const struct pu_deadline *dl,
 		ssize_t k;
 
 		if (redisReaderGetReply(r->reader, &reply) != REDIS_OK) {
-			st = dead(r, err, pu_fail(err, PU_UNAVAIL,
-						  "redis: protocol error: %s",
-						  r->reader->errstr));
+			if (r->too_big)
+				st = dead(r, err, pu_fail(err, PU_UNAVAIL,
+							  "redis: reply of more than %d elements",
+							  PU_REDIS_MAXELEMENTS));
+			else
+				st = dead(r, err, pu_fail(err, PU_UNAVAIL,
+							  "redis: protocol error: %s",
+							  r->reader->errstr));
 			break;
 		}
 		if (reply != NULL) {
 			replies[got++] = reply;
+			r->elements = 0; /* the next reply has its own budget */
 			continue;
 		}
 		st = pu_io_wait_readable(r->fd, dl, err);
@@ -246,17 +261,68 @@ enum pu_status pu_redis_run(struct pu_redis *r, const struct pu_deadline *dl,
 	return pu_redis_read(r, dl, n, replies, err);
 }
 
-static enum pu_status open_fd(const char *uri, const struct pu_deadline *dl,
-			      int *fd, struct pu_err *err)
+/* The uid trusted besides root to own a Redis UNIX socket and run the
+ * server: redis_owner= (a name or a uid), by default the system user
+ * "redis" (Debian's redis-server runs as it) when it exists, else none. */
+static enum pu_status socket_owner(const struct pu_redis_conn *o, uid_t *uid,
+				   struct pu_err *err)
+{
+	const char *name = o->owner[0] != '\0' ? o->owner : "redis";
+	struct passwd pw, *res = NULL;
+	char buf[1024], *end;
+	unsigned long v;
+
+	*uid = 0;
+	if (o->owner[0] >= '0' && o->owner[0] <= '9') {
+		errno = 0;
+		v = strtoul(o->owner, &end, 10);
+		if (errno != 0 || *end != '\0' || v >= (unsigned long)(uid_t)-1)
+			return pu_fail(err, PU_CONFIG, "redis_owner=%.40s: bad uid",
+				       o->owner);
+		*uid = (uid_t)v;
+		return PU_OK;
+	}
+	if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) != 0 || res == NULL) {
+		if (o->owner[0] != '\0')
+			return pu_fail(err, PU_CONFIG,
+				       "redis_owner=%.40s: no such user", o->owner);
+		return PU_OK; /* no "redis" user: root only */
+	}
+	*uid = pw.pw_uid;
+	return PU_OK;
+}
+
+static enum pu_status open_fd(const char *uri, const struct pu_redis_conn *o,
+			      const struct pu_deadline *dl, int *fd,
+			      struct pu_err *err)
 {
 	struct pu_endpoint ep;
 	enum pu_status st = pu_endpoint_parse(uri, &ep, err);
+	uid_t owner;
 
 	if (st != PU_OK)
 		return st;
-	if (ep.is_unix)
-		return pu_unix_connect_plain(ep.path, dl, fd, err);
-	return pu_tcp_connect(ep.host, ep.port, dl, fd, err);
+	if (!ep.is_unix)
+		return pu_tcp_connect(ep.host, ep.port, dl, fd, err);
+	/* the socket backend's checks: whoever listens here receives the
+	 * AUTH secret and answers for every user */
+	st = socket_owner(o, &owner, err);
+	if (st == PU_OK)
+		st = pu_unix_connect(ep.path, owner, dl, fd, err);
+	return st;
+}
+
+static void *capped_array(const redisReadTask *task, int n)
+{
+	struct pu_redis *r = task->privdata;
+
+	if (r == NULL || n < 0 || (size_t)n > PU_REDIS_MAXELEMENTS - r->elements) {
+		if (r != NULL)
+			r->too_big = true;
+		return NULL; /* the reader fails: no allocation happened */
+	}
+	r->elements += (size_t)n;
+	return r->dflt->createArray(task, n);
 }
 
 static struct pu_redis *new_conn(int fd, const char *peer)
@@ -271,6 +337,11 @@ static struct pu_redis *new_conn(int fd, const char *peer)
 		free(r);
 		return NULL;
 	}
+	r->dflt = r->reader->fn;
+	r->fns = *r->dflt;
+	r->fns.createArray = capped_array;
+	r->reader->fn = &r->fns;
+	r->reader->privdata = r;
 	snprintf(r->peer, sizeof(r->peer), "%s", peer);
 	return r;
 }
@@ -399,7 +470,7 @@ static enum pu_status connect_uri(const char *uri, const struct pu_redis_conn *o
 	enum pu_status st;
 	int fd = -1;
 
-	st = open_fd(uri, dl, &fd, err);
+	st = open_fd(uri, o, dl, &fd, err);
 	if (st != PU_OK)
 		return st;
 	r = new_conn(fd, uri);
@@ -465,7 +536,7 @@ static enum pu_status via_sentinel(const char *sentinel,
 	enum pu_status st;
 	int fd = -1;
 
-	st = open_fd(sentinel, dl, &fd, err);
+	st = open_fd(sentinel, o, dl, &fd, err);
 	if (st != PU_OK)
 		return st;
 	s = new_conn(fd, sentinel);
@@ -524,6 +595,7 @@ bool pu_redis_conn_same(const struct pu_redis_conn *a,
 	       strcmp(a->sentinel, b->sentinel) == 0 &&
 	       strcmp(a->sentinel_master, b->sentinel_master) == 0 &&
 	       strcmp(a->user, b->user) == 0 &&
+	       strcmp(a->owner, b->owner) == 0 &&
 	       strcmp(a->password_file, b->password_file) == 0 &&
 	       a->db == b->db && a->auth == b->auth;
 }

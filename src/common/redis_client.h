@@ -20,7 +20,8 @@
 #include "status.h"
 
 #define PU_REDIS_MAXARGS 24
-#define PU_REDIS_MAXREPLY (1024 * 1024)
+#define PU_REDIS_MAXREPLY (1024 * 1024)   /* bytes read per round trip */
+#define PU_REDIS_MAXELEMENTS 65536        /* elements of one reply, all levels */
 
 struct pu_redis;
 

@@ -36,7 +36,8 @@ struct pu_call {
 enum pu_status pu_get_password(struct pu_call *c, int item,
 			       const char *prompt, const char **pw);
 
-/* An empty password is allowed only with nullok (PU_DENIED otherwise). */
+/* An empty password is allowed only with nullok, and never when the
+ * application passed PAM_DISALLOW_NULL_AUTHTOK (PU_DENIED otherwise). */
 enum pu_status pu_check_empty(struct pu_call *c, const char *pw);
 
 /* passwd(1) run by root: no old password is asked (unless root renews

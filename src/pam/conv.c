@@ -82,9 +82,15 @@ enum pu_status pu_get_password(struct pu_call *c, int item,
 
 enum pu_status pu_check_empty(struct pu_call *c, const char *pw)
 {
-	if (pw[0] == '\0' && !c->opts->nullok)
+	if (pw[0] != '\0')
+		return PU_OK;
+	if (!c->opts->nullok)
 		return pu_fail(&c->err, PU_DENIED,
 			       "empty password refused (no nullok)");
+	/* the application's word wins over nullok, as with pam_unix */
+	if (c->flags & PAM_DISALLOW_NULL_AUTHTOK)
+		return pu_fail(&c->err, PU_DENIED,
+			       "empty password refused (PAM_DISALLOW_NULL_AUTHTOK)");
 	return PU_OK;
 }
 
