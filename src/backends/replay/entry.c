@@ -78,37 +78,82 @@ void pu_rlist_drop_expired(struct pu_rlist_data *l, long long now)
 	l->n = j;
 }
 
+bool pu_rlist_pending(const struct pu_rlist_data *l,
+		      const unsigned char mac[PU_MAC_LEN], long long now)
+{
+	bool found = false;
+
+	for (size_t i = 0; i < l->n; i++)
+		found |= l->e[i].t > now &&
+			 CRYPTO_memcmp(l->e[i].mac, mac, PU_MAC_LEN) == 0;
+	return found;
+}
+
+/* a new pending entry at the front; the earliest to expire goes when the
+ * user already has PU_PENDING_MAX logins in flight */
+static void add_pending(struct pu_rlist_data *l, const unsigned char *mac,
+			long long expiry, const unsigned char *id)
+{
+	if (l->n >= PU_PENDING_MAX) {
+		size_t victim = 0;
+
+		for (size_t i = 1; i < l->n; i++)
+			if (l->e[i].t < l->e[victim].t)
+				victim = i;
+		memmove(&l->e[victim], &l->e[victim + 1],
+			(l->n - victim - 1) * sizeof(l->e[0]));
+		l->n--;
+	}
+	memmove(&l->e[1], &l->e[0], l->n * sizeof(l->e[0]));
+	memcpy(l->e[0].mac, mac, PU_MAC_LEN);
+	memcpy(l->e[0].id, id, PU_ID_LEN);
+	l->e[0].t = expiry;
+	l->n++;
+}
+
 bool pu_replay_apply_login(struct pu_replay_data *d,
 			   const struct pu_replay_opts *o,
 			   const unsigned char mac[PU_MAC_LEN], long long now,
-			   bool *replayed)
+			   const unsigned char *id, bool *replayed)
 {
-	*replayed = pu_rlist_has(&d->hist, (size_t)o->window, mac);
+	/* one password, one login at a time: a password pending for
+	 * another login in flight is refused as a used one */
+	*replayed = pu_rlist_has(&d->hist, (size_t)o->window, mac) |
+		    pu_rlist_pending(&d->pend, mac, now);
 	if (*replayed)
 		return false;
-	if (o->commit == PU_COMMIT_AUTH) {
+	pu_rlist_drop_expired(&d->pend, now);
+	if (id == NULL)
 		pu_rlist_push(&d->hist, mac, now, (size_t)o->window);
-	} else {
-		pu_rlist_drop_expired(&d->pend, now);
-		pu_rlist_push(&d->pend, mac, now + o->pending_ttl, PU_REPLAY_MAX);
-	}
+	else
+		add_pending(&d->pend, mac, now + o->pending_ttl, id);
 	return true;
 }
 
-bool pu_replay_apply_promote(struct pu_replay_data *d,
-			     const struct pu_replay_opts *o, long long now,
-			     size_t *promoted)
+bool pu_replay_apply_commit(struct pu_replay_data *d,
+			    const struct pu_replay_opts *o,
+			    const unsigned char id[PU_ID_LEN], long long now,
+			    bool *committed)
 {
-	size_t n;
+	size_t before = d->pend.n, j = 0;
 
-	pu_rlist_drop_expired(&d->pend, now);
-	n = d->pend.n;
-	/* oldest first, so the newest ends up at the front */
-	for (size_t i = n; i-- > 0;)
-		pu_rlist_push(&d->hist, d->pend.e[i].mac, now, (size_t)o->window);
-	*promoted = n;
-	d->pend.n = 0;
-	return true;
+	*committed = false;
+	for (size_t i = 0; i < d->pend.n; i++) {
+		struct pu_rentry *e = &d->pend.e[i];
+
+		if (CRYPTO_memcmp(e->id, id, PU_ID_LEN) == 0) {
+			if (e->t > now) {
+				pu_rlist_push(&d->hist, e->mac, now,
+					      (size_t)o->window);
+				*committed = true;
+			}
+			continue;
+		}
+		if (e->t > now)
+			d->pend.e[j++] = *e;
+	}
+	d->pend.n = j;
+	return *committed || j != before;
 }
 
 bool pu_replay_apply_pwhist(struct pu_replay_data *d,

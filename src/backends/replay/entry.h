@@ -3,7 +3,10 @@
  *
  * Per user, three lists of entries, newest first:
  *   history  the last distinct passwords of successful logins (window=)
- *   pending  logins authenticated but not yet given a session (commit=session)
+ *   pending  logins in flight (commit=session): each belongs to one login,
+ *            named by a random id, and only that login's own commit (its
+ *            account or session step) turns it into history, so a failed
+ *            login's password never becomes used
  *   pwhist   the last passwords set by chauthtok (remember=)
  * An entry is HMAC-SHA256(key, user || 0x00 || password) and a time; no
  * password, and no unkeyed hash of one, is ever stored.  Where the lists
@@ -19,7 +22,9 @@
 #include "common/status.h"
 
 #define PU_MAC_LEN 32
+#define PU_ID_LEN 16             /* a login's id, random */
 #define PU_REPLAY_MAX 1024
+#define PU_PENDING_MAX 64        /* in-flight logins of one user */
 #define PU_KEY_MIN 32
 
 enum pu_rlist { PU_RL_HISTORY = 1, PU_RL_PENDING = 2, PU_RL_PWHIST = 3 };
@@ -27,6 +32,7 @@ enum pu_rlist { PU_RL_HISTORY = 1, PU_RL_PENDING = 2, PU_RL_PWHIST = 3 };
 struct pu_rentry {
 	unsigned char mac[PU_MAC_LEN];
 	long long t;     /* history/pwhist: when; pending: expiry */
+	unsigned char id[PU_ID_LEN];   /* pending: the login's id */
 };
 
 struct pu_rlist_data {
@@ -55,15 +61,25 @@ void pu_rlist_push(struct pu_rlist_data *l, const unsigned char *mac,
 /* Drops entries whose time is not after now (expired pending logins). */
 void pu_rlist_drop_expired(struct pu_rlist_data *l, long long now);
 
-/* The three operations as rules on a user's lists; each returns whether
- * d changed (the file store writes it back only then). */
+/* Is mac the entry of an unexpired pending login? */
+bool pu_rlist_pending(const struct pu_rlist_data *l,
+		      const unsigned char mac[PU_MAC_LEN], long long now);
+
+/* The operations as rules on a user's lists; each returns whether d
+ * changed (the file store writes it back only then). */
+
+/* Refused (*replayed) when mac is among the last window or pending for a
+ * login in flight; otherwise history (id NULL: commit=auth) or pending
+ * for the login id (commit=session). */
 bool pu_replay_apply_login(struct pu_replay_data *d,
 			   const struct pu_replay_opts *o,
 			   const unsigned char mac[PU_MAC_LEN], long long now,
-			   bool *replayed);
-bool pu_replay_apply_promote(struct pu_replay_data *d,
-			     const struct pu_replay_opts *o, long long now,
-			     size_t *promoted);
+			   const unsigned char *id, bool *replayed);
+/* The pending entry of login id (if unexpired) becomes history. */
+bool pu_replay_apply_commit(struct pu_replay_data *d,
+			    const struct pu_replay_opts *o,
+			    const unsigned char id[PU_ID_LEN], long long now,
+			    bool *committed);
 bool pu_replay_apply_pwhist(struct pu_replay_data *d,
 			    const struct pu_replay_opts *o,
 			    const unsigned char mac[PU_MAC_LEN], long long now,

@@ -9,28 +9,96 @@
  * stack that mistakenly makes this line "sufficient" still needs the
  * credential module.  Entries and list rules are in entry.h, the stores
  * behind store.h.
+ *
+ * What counts as used (commit=session): authenticate records the password
+ * as pending for this login, named by a random id kept with the handle
+ * (pam_set_data) and in the PAM environment (sshd runs keyboard-
+ * interactive authentication in a child process and carries the PAM
+ * environment back to the monitor, which runs account and session).  The
+ * login's own account or session step commits that entry, and only it:
+ * a failed login never reaches those steps, so its password (a typo, an
+ * attacker's junk) never becomes used, whatever the order of the lines.
+ * While pending, the password is refused to every other login.
  */
 #define _GNU_SOURCE
 #include "backends/backend.h"
 
+#include <openssl/rand.h>
 #include <security/pam_ext.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "backends/replay/store.h"
+#include "common/hex.h"
 #include "common/secret.h"
 #include "pam/redis_handle.h"
 
+#define LOGIN_DATA "pam_unified_replay_login"
+#define LOGIN_ENV "PAM_UNIFIED_REPLAY_LOGIN"
+
 static enum pu_support replay_support(const struct pu_options *o, enum pu_op op)
 {
-	(void)o;
 	switch (op) {
 	case PU_OP_ACCT_MGMT:
+		/* commits this login's pending entry, for services that open
+		 * no session; it has no say in the account decision */
+		return o->replay.window > 0 &&
+		       o->replay.commit == PU_COMMIT_SESSION ?
+		       PU_IMPLEMENTED : PU_STUB_IGNORE;
 	case PU_OP_CLOSE_SESSION:
 		return PU_STUB_IGNORE;
 	default:
 		return PU_IMPLEMENTED;
 	}
+}
+
+static void free_data(pam_handle_t *pamh, void *data, int error_status)
+{
+	(void)pamh;
+	(void)error_status;
+	free(data);
+}
+
+/* this login's id: with the handle, and in the PAM environment */
+static enum pu_status keep_login(struct pu_call *c,
+				 const unsigned char id[PU_ID_LEN])
+{
+	char env[sizeof(LOGIN_ENV) + 2 * PU_ID_LEN + 1];
+	char *hex = malloc(2 * PU_ID_LEN + 1);
+
+	if (hex == NULL)
+		return pu_fail(&c->err, PU_NOMEM, "out of memory");
+	pu_hex_encode(id, PU_ID_LEN, hex);
+	snprintf(env, sizeof(env), "%s=%s", LOGIN_ENV, hex);
+	if (pam_set_data(c->pamh, LOGIN_DATA, hex, free_data) != PAM_SUCCESS) {
+		free(hex);
+		return pu_fail(&c->err, PU_NOMEM, "pam_set_data failed");
+	}
+	if (pam_putenv(c->pamh, env) != PAM_SUCCESS)
+		return pu_fail(&c->err, PU_NOMEM, "pam_putenv failed");
+	return PU_OK;
+}
+
+/* the id authenticate kept, if this login authenticated here */
+static bool find_login(struct pu_call *c, unsigned char id[PU_ID_LEN])
+{
+	const void *data = NULL;
+	const char *hex = NULL;
+
+	if (pam_get_data(c->pamh, LOGIN_DATA, &data) == PAM_SUCCESS && data)
+		hex = data;
+	else
+		hex = pam_getenv(c->pamh, LOGIN_ENV);
+	return hex != NULL && pu_hex_decode(hex, strlen(hex), id, PU_ID_LEN);
+}
+
+static void forget_login(struct pu_call *c)
+{
+	pam_set_data(c->pamh, LOGIN_DATA, NULL, NULL);
+	/* "NAME" without '=' removes it: it never reaches the session */
+	if (pam_getenv(c->pamh, LOGIN_ENV) != NULL)
+		pam_putenv(c->pamh, LOGIN_ENV);
 }
 
 /* the key, the store, and the Redis connection for store=redis */
@@ -73,51 +141,74 @@ static enum pu_status prepare(struct pu_call *c, struct pu_replay_ctx *x,
 static enum pu_status replay_authenticate(struct pu_call *c)
 {
 	const struct pu_replay_opts *o = &c->opts->replay;
+	const void *stacked = NULL;
 	struct pu_replay_ctx x;
-	unsigned char mac[PU_MAC_LEN];
+	unsigned char mac[PU_MAC_LEN], id[PU_ID_LEN];
+	bool auth = o->commit == PU_COMMIT_AUTH, replayed = false;
 	char *key = NULL;
-	bool replayed = false;
 	enum pu_status st;
 
 	if (o->window == 0)
 		return PU_IGNORE;
+	/* commit=auth records at once: only behind the credential line,
+	 * which asked for the password before this line runs */
+	if (auth && (pam_get_item(c->pamh, PAM_AUTHTOK, &stacked) != PAM_SUCCESS ||
+		     stacked == NULL))
+		return pu_fail(&c->err, PU_CONFIG,
+			       "commit=auth needs the replay line after a requisite "
+			       "credential line (it would record mistyped passwords)");
+	if (!auth && RAND_bytes(id, sizeof(id)) != 1)
+		return pu_fail(&c->err, PU_UNAVAIL, "RAND_bytes failed");
 	st = prepare(c, &x, &key, mac);
 	if (st == PU_OK)
 		st = x.store->login(&x, c->user, mac, (long long)time(NULL),
-				    &replayed, &c->err);
+				    auth ? NULL : id, &replayed, &c->err);
 	pu_secret_free(key);
 	explicit_bzero(mac, sizeof(mac));
+	if (st == PU_OK && !auth && !replayed)
+		st = keep_login(c, id);
 	if (st != PU_OK)
 		return st;
 	if (replayed) {
 		pu_tell(c, PAM_ERROR_MSG,
 			"This password was used recently. Use another one.");
 		return pu_fail(&c->err, PU_DENIED,
-			       "password among the last %ld used", o->window);
+			       "password among the last %ld used or in use by "
+			       "another login", o->window);
 	}
 	pu_debug(c, "replay: not among the last %ld, %s", o->window,
-		 o->commit == PU_COMMIT_AUTH ? "recorded" : "pending");
+		 auth ? "recorded" : "pending for this login");
 	return PU_IGNORE;
 }
 
-static enum pu_status replay_open_session(struct pu_call *c)
+/* account or open_session: this login's pending entry becomes history */
+static enum pu_status replay_commit(struct pu_call *c)
 {
 	const struct pu_replay_opts *o = &c->opts->replay;
 	struct pu_replay_ctx x;
+	unsigned char id[PU_ID_LEN];
 	char *key = NULL;
-	size_t promoted = 0;
+	bool committed = false;
 	enum pu_status st;
 
 	if (o->window == 0 || o->commit == PU_COMMIT_AUTH)
 		return PU_IGNORE;
+	if (!find_login(c, id)) {
+		pu_debug(c, "replay: no pending login of this handle");
+		return PU_IGNORE;
+	}
 	st = open_ctx(c, &x, &key);
 	if (st == PU_OK)
-		st = x.store->promote(&x, c->user, (long long)time(NULL),
-				      &promoted, &c->err);
+		st = x.store->commit(&x, c->user, id, (long long)time(NULL),
+				     &committed, &c->err);
 	pu_secret_free(key);
-	if (st == PU_OK)
-		pu_debug(c, "replay: %zu pending login(s) committed", promoted);
-	return st;
+	if (st != PU_OK)
+		return st;
+	forget_login(c);
+	pu_debug(c, "replay: this login %s", committed ? "committed" :
+		 "had expired (pending_ttl)");
+	/* the account decision is not the replay line's to make */
+	return c->op == PU_OP_ACCT_MGMT ? PU_IGNORE : PU_OK;
 }
 
 static enum pu_status replay_chauthtok(struct pu_call *c)
@@ -156,8 +247,9 @@ static enum pu_status replay_run(struct pu_call *c)
 		return replay_authenticate(c);
 	case PU_OP_SETCRED:
 		return PU_OK;
+	case PU_OP_ACCT_MGMT:
 	case PU_OP_OPEN_SESSION:
-		return replay_open_session(c);
+		return replay_commit(c);
 	case PU_OP_CHAUTHTOK:
 		return replay_chauthtok(c);
 	default:

@@ -4,18 +4,29 @@
  * nothing above it asks which one it is.  Each operation is atomic in its
  * store.
  *
- * store=file (store_file.c): DIR/<sha256(user) hex>, updated under
- * flock(DIR/<..>.lock) by write-temp, fsync, rename, fsync(DIR); DIR must
- * be root's and closed to group and others.  Layout:
- *   "PUREPLAY2\n" | records of 41 bytes: kind (1) | time (8, big endian)
- *   | mac (32) | HMAC-SHA256(key, user || 0x00 || all before) (32)
- * A file of any other shape, or whose trailer does not verify for this
- * user, is corrupt: an error, never "empty history".
+ * store=file (store_file.c): DIR must be root's and closed to group and
+ * others.  A user's history and password history: DIR/<sha256(user) hex>,
+ * written only for users whose login was committed or who changed a
+ * password, under flock(DIR/<..>.lock), by write-temp, fsync, rename,
+ * fsync(DIR).  Layout:
+ *   "PUREPLAY2\n" | records of 41 bytes: kind (1: history, 3: password
+ *   history) | time (8, big endian) | mac (32)
+ *   | HMAC-SHA256(key, user || 0x00 || all before) (32)
+ * The logins in flight of every user: DIR/.pending (at most
+ * PU_PENDING_FILE_MAX records, the earliest to expire dropped first),
+ * under flock(DIR/.pending.lock):
+ *   "PUPENDING1\n" | records of 88 bytes: sha256(user) (32) | login id
+ *   (16) | expiry (8, big endian) | mac (32)
+ *   | HMAC-SHA256(key, "pending" || 0x00 || all before) (32)
+ * So names that never authenticate leave nothing but bounded, expiring
+ * records.  A file of any other shape, or whose trailer does not verify
+ * (for this user), is corrupt: an error, never "empty history".
  *
  * store=redis (store_redis.c): PREFIX replay:{user} (list, history, newest
  * first), PREFIX replayset:{user} (set, the same members: an O(1) check at
- * any window), PREFIX replaypending:{user} (sorted set, score = expiry),
- * PREFIX pwhist:{user} (list), hex MACs, updated by Lua scripts.
+ * any window), PREFIX replayinflight:{user} (hash, login id -> mac ":"
+ * expiry; the key expires after pending_ttl), PREFIX pwhist:{user}
+ * (list), hex MACs, updated by Lua scripts.
  */
 #ifndef PU_REPLAY_STORE_H
 #define PU_REPLAY_STORE_H
@@ -38,16 +49,18 @@ struct pu_replay_ctx {
 
 struct pu_replay_store {
 	const char *name;
-	/* refused (*replayed) if among the last window; else recorded as
-	 * history (commit=auth) or pending (commit=session) */
+	/* refused (*replayed) if among the last window or pending for a
+	 * login in flight; else recorded as history (id NULL: commit=auth)
+	 * or as the pending entry of login id (commit=session) */
 	enum pu_status (*login)(const struct pu_replay_ctx *c, const char *user,
 				const unsigned char mac[PU_MAC_LEN],
-				long long now, bool *replayed,
-				struct pu_err *err);
-	/* the user's unexpired pending logins become history */
-	enum pu_status (*promote)(const struct pu_replay_ctx *c,
-				  const char *user, long long now,
-				  size_t *promoted, struct pu_err *err);
+				long long now, const unsigned char *id,
+				bool *replayed, struct pu_err *err);
+	/* login id's pending entry, if unexpired, becomes history */
+	enum pu_status (*commit)(const struct pu_replay_ctx *c,
+				 const char *user,
+				 const unsigned char id[PU_ID_LEN], long long now,
+				 bool *committed, struct pu_err *err);
 	/* *used if among the last remember set; recorded when record */
 	enum pu_status (*pwhist)(const struct pu_replay_ctx *c, const char *user,
 				 const unsigned char mac[PU_MAC_LEN],
@@ -86,5 +99,28 @@ enum pu_status pu_replay_file_serialise(const unsigned char *key, size_t keylen,
 					struct pu_err *err);
 /* store=file: DIR/<sha256(user) hex> */
 void pu_replay_file_name(const char *user, char hex[65]);
+
+/* store=file's pending file, pure (tests and fuzzing). */
+#define PU_PENDING_FILE_MAX 1024
+struct pu_pending_rec {
+	unsigned char user[32];          /* sha256 of the user name */
+	unsigned char id[PU_ID_LEN];
+	long long expiry;
+	unsigned char mac[PU_MAC_LEN];
+};
+struct pu_pending_file {
+	struct pu_pending_rec r[PU_PENDING_FILE_MAX];
+	size_t n;
+};
+enum pu_status pu_pending_parse(const unsigned char *key, size_t keylen,
+				const unsigned char *buf, size_t len,
+				struct pu_pending_file *p, struct pu_err *err);
+enum pu_status pu_pending_parse_records(const unsigned char *buf, size_t len,
+					struct pu_pending_file *p,
+					struct pu_err *err);
+enum pu_status pu_pending_serialise(const unsigned char *key, size_t keylen,
+				    const struct pu_pending_file *p,
+				    unsigned char **buf, size_t *len,
+				    struct pu_err *err);
 
 #endif

@@ -13,6 +13,8 @@
 #include "common/hex.h"
 
 #define RKEY 1400
+#define PU_STR_(x) #x
+#define PU_STR(x) PU_STR_(x)
 
 struct rkeys {
 	char hist[RKEY], set[RKEY], pend[RKEY], pw[RKEY];
@@ -31,7 +33,7 @@ static enum pu_status rkeys(const struct pu_replay_ctx *c, const char *user,
 {
 	if (!one_key(k->hist, c->prefix, "replay", user) ||
 	    !one_key(k->set, c->prefix, "replayset", user) ||
-	    !one_key(k->pend, c->prefix, "replaypending", user) ||
+	    !one_key(k->pend, c->prefix, "replayinflight", user) ||
 	    !one_key(k->pw, c->prefix, "pwhist", user))
 		return pu_fail(err, PU_USER_UNKNOWN, "user name too long for a key");
 	return PU_OK;
@@ -91,28 +93,41 @@ static enum pu_status script(const struct pu_replay_ctx *c, const char *body,
 	"    redis.call('SREM', set, m) end " \
 	"  redis.call('LTRIM', l, 0, w - 1) end "
 
-/* KEYS history, pending, history set; ARGV mac, window, now, ttl,
- * commit_auth.  1 = replayed, 0 = recorded. */
+/* KEYS history, in-flight hash, history set; ARGV mac, window, now, ttl,
+ * login id ('' for commit=auth).  1 = refused (among the last window, or
+ * pending for a login in flight), 0 = recorded. */
 static const char lua_login[] = LUA_HIST_LIB
-	"local w = tonumber(ARGV[2]) "
+	"local w, now = tonumber(ARGV[2]), tonumber(ARGV[3]) "
 	"if w > 0 and seen(KEYS[1], KEYS[3], ARGV[1], w) then return 1 end "
-	"if ARGV[5] == '1' then "
+	"local p, live = redis.call('HGETALL', KEYS[2]), {} "
+	"for i = 1, #p, 2 do "
+	"  local mac, exp = string.match(p[i + 1], '^(%x+):(%d+)$') "
+	"  if not mac or tonumber(exp) <= now then "
+	"    redis.call('HDEL', KEYS[2], p[i]) "
+	"  elseif mac == ARGV[1] then return 1 "
+	"  else live[#live + 1] = { p[i], tonumber(exp) } end "
+	"end "
+	"if ARGV[5] == '' then "
 	"  if w > 0 then push(KEYS[1], KEYS[3], ARGV[1], w) end "
-	"else "
-	"  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3]) "
-	"  redis.call('ZADD', KEYS[2], tonumber(ARGV[3]) + tonumber(ARGV[4]), ARGV[1]) "
-	"  redis.call('EXPIRE', KEYS[2], ARGV[4]) "
-	"end return 0";
+	"  return 0 end "
+	"if #live >= " PU_STR(PU_PENDING_MAX) " then "
+	"  table.sort(live, function(a, b) return a[2] < b[2] end) "
+	"  redis.call('HDEL', KEYS[2], live[1][1]) end "
+	"redis.call('HSET', KEYS[2], ARGV[5], ARGV[1] .. ':' .. (now + tonumber(ARGV[4]))) "
+	"redis.call('EXPIRE', KEYS[2], ARGV[4]) "
+	"return 0";
 
-/* KEYS history, pending, history set; ARGV window, now.  Returns how many
- * pending logins were committed. */
-static const char lua_promote[] = LUA_HIST_LIB
-	"local w = tonumber(ARGV[1]) "
-	"local p = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[2], '+inf') "
-	"redis.call('DEL', KEYS[2]) "
-	"if w == 0 then return #p end "
-	"for _, m in ipairs(p) do push(KEYS[1], KEYS[3], m, w) end "
-	"return #p";
+/* KEYS history, in-flight hash, history set; ARGV login id, window, now.
+ * 1 when that login's entry became history. */
+static const char lua_commit[] = LUA_HIST_LIB
+	"local v = redis.call('HGET', KEYS[2], ARGV[1]) "
+	"if not v then return 0 end "
+	"redis.call('HDEL', KEYS[2], ARGV[1]) "
+	"local mac, exp = string.match(v, '^(%x+):(%d+)$') "
+	"if not mac or tonumber(exp) <= tonumber(ARGV[3]) then return 0 end "
+	"local w = tonumber(ARGV[2]) "
+	"if w > 0 then push(KEYS[1], KEYS[3], mac, w) end "
+	"return 1";
 
 /* KEYS pwhist; ARGV mac, remember, record.  1 = used before. */
 static const char lua_pwhist[] =
@@ -126,14 +141,13 @@ static const char lua_pwhist[] =
 static enum pu_status redis_login(const struct pu_replay_ctx *c,
 				  const char *user,
 				  const unsigned char mac[PU_MAC_LEN],
-				  long long now, bool *replayed,
-				  struct pu_err *err)
+				  long long now, const unsigned char *id,
+				  bool *replayed, struct pu_err *err)
 {
 	struct rkeys k;
-	char hm[2 * PU_MAC_LEN + 1], w[24], n[24], ttl[24];
+	char hm[2 * PU_MAC_LEN + 1], w[24], n[24], ttl[24], hid[2 * PU_ID_LEN + 1];
 	const char *keys[3] = { k.hist, k.pend, k.set };
-	const char *args[5] = { hm, w, n, ttl,
-				c->o->commit == PU_COMMIT_AUTH ? "1" : "0" };
+	const char *args[5] = { hm, w, n, ttl, hid };
 	long long r = 0;
 	enum pu_status st;
 
@@ -141,6 +155,10 @@ static enum pu_status redis_login(const struct pu_replay_ctx *c,
 	if ((st = rkeys(c, user, &k, err)) != PU_OK)
 		return st;
 	pu_hex_encode(mac, PU_MAC_LEN, hm);
+	if (id != NULL)
+		pu_hex_encode(id, PU_ID_LEN, hid);
+	else
+		hid[0] = '\0';
 	snprintf(w, sizeof(w), "%ld", c->o->window);
 	snprintf(n, sizeof(n), "%lld", now);
 	snprintf(ttl, sizeof(ttl), "%ld", c->o->pending_ttl);
@@ -149,24 +167,26 @@ static enum pu_status redis_login(const struct pu_replay_ctx *c,
 	return st;
 }
 
-static enum pu_status redis_promote(const struct pu_replay_ctx *c,
-				    const char *user, long long now,
-				    size_t *promoted, struct pu_err *err)
+static enum pu_status redis_commit(const struct pu_replay_ctx *c,
+				   const char *user,
+				   const unsigned char id[PU_ID_LEN], long long now,
+				   bool *committed, struct pu_err *err)
 {
 	struct rkeys k;
-	char w[24], n[24];
+	char w[24], n[24], hid[2 * PU_ID_LEN + 1];
 	const char *keys[3] = { k.hist, k.pend, k.set };
-	const char *args[2] = { w, n };
+	const char *args[3] = { hid, w, n };
 	long long r = 0;
 	enum pu_status st;
 
-	*promoted = 0;
+	*committed = false;
 	if ((st = rkeys(c, user, &k, err)) != PU_OK)
 		return st;
+	pu_hex_encode(id, PU_ID_LEN, hid);
 	snprintf(w, sizeof(w), "%ld", c->o->window);
 	snprintf(n, sizeof(n), "%lld", now);
-	st = script(c, lua_promote, 3, keys, 2, args, &r, err);
-	*promoted = st == PU_OK && r > 0 ? (size_t)r : 0;
+	st = script(c, lua_commit, 3, keys, 3, args, &r, err);
+	*committed = st == PU_OK && r == 1;
 	return st;
 }
 
@@ -194,46 +214,72 @@ static enum pu_status redis_pwhist(const struct pu_replay_ctx *c,
 	return st;
 }
 
-/* One list (LRANGE) or sorted set (ZRANGE WITHSCORES) into l.  Members
- * are hex MACs; a member that is not one is garbage. */
+/* One list (LRANGE) of hex MACs into l; a member that is not one is
+ * garbage.  Lists keep no times. */
 static enum pu_status load_list(const struct pu_replay_ctx *c, const char *key,
-				bool zset, struct pu_rlist_data *l,
-				struct pu_err *err)
+				struct pu_rlist_data *l, struct pu_err *err)
 {
 	struct pu_redis_cmd cmd;
 	redisReply *rep = NULL;
-	size_t step = zset ? 2 : 1;
 	enum pu_status st;
 
-	pu_cmd_init(&cmd, zset ? "ZRANGE" : "LRANGE");
+	pu_cmd_init(&cmd, "LRANGE");
 	pu_cmd_add(&cmd, key);
 	pu_cmd_add(&cmd, "0");
 	pu_cmd_add(&cmd, "-1");
-	if (zset)
-		pu_cmd_add(&cmd, "WITHSCORES");
 	st = pu_redis_run(c->redis, c->dl, 1, &cmd, &rep, err);
 	if (st != PU_OK)
 		return st;
-	if (rep->type != REDIS_REPLY_ARRAY || rep->elements % step != 0) {
+	if (rep->type != REDIS_REPLY_ARRAY) {
 		freeReplyObject(rep);
-		return pu_fail(err, PU_UNAVAIL, "redis: %s is not a %s", key,
-			       zset ? "sorted set" : "list");
+		return pu_fail(err, PU_UNAVAIL, "redis: %s is not a list", key);
 	}
-	for (size_t i = 0; i < rep->elements && l->n < PU_REPLAY_MAX; i += step) {
+	for (size_t i = 0; i < rep->elements && l->n < PU_REPLAY_MAX; i++) {
 		const redisReply *m = rep->element[i];
-		const redisReply *s = zset ? rep->element[i + 1] : NULL;
-		char *end = NULL;
 
 		if (m->type != REDIS_REPLY_STRING ||
-		    !pu_hex_decode(m->str, m->len, l->e[l->n].mac, PU_MAC_LEN) ||
-		    (s != NULL && (s->type != REDIS_REPLY_STRING ||
-				   (l->e[l->n].t = strtoll(s->str, &end, 10),
-				    end == s->str || *end != '\0')))) {
+		    !pu_hex_decode(m->str, m->len, l->e[l->n].mac, PU_MAC_LEN)) {
 			freeReplyObject(rep);
 			return pu_fail(err, PU_UNAVAIL, "redis: %s holds garbage", key);
 		}
-		if (s == NULL)
-			l->e[l->n].t = 0; /* lists keep no times */
+		l->e[l->n++].t = 0;
+	}
+	freeReplyObject(rep);
+	return PU_OK;
+}
+
+/* the logins in flight: id -> "mac:expiry" */
+static enum pu_status load_inflight(const struct pu_replay_ctx *c,
+				    const char *key, struct pu_rlist_data *l,
+				    struct pu_err *err)
+{
+	struct pu_redis_cmd cmd;
+	redisReply *rep = NULL;
+	enum pu_status st;
+
+	pu_cmd_init(&cmd, "HGETALL");
+	pu_cmd_add(&cmd, key);
+	st = pu_redis_run(c->redis, c->dl, 1, &cmd, &rep, err);
+	if (st != PU_OK)
+		return st;
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements % 2 != 0) {
+		freeReplyObject(rep);
+		return pu_fail(err, PU_UNAVAIL, "redis: %s is not a hash", key);
+	}
+	for (size_t i = 0; i < rep->elements && l->n < PU_REPLAY_MAX; i += 2) {
+		const redisReply *id = rep->element[i], *v = rep->element[i + 1];
+		struct pu_rentry *e = &l->e[l->n];
+		char *end = NULL;
+
+		if (id->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING ||
+		    v->len < 2 * PU_MAC_LEN + 2 || v->str[2 * PU_MAC_LEN] != ':' ||
+		    !pu_hex_decode(id->str, id->len, e->id, PU_ID_LEN) ||
+		    !pu_hex_decode(v->str, 2 * PU_MAC_LEN, e->mac, PU_MAC_LEN) ||
+		    (e->t = strtoll(v->str + 2 * PU_MAC_LEN + 1, &end, 10),
+		     *end != '\0')) {
+			freeReplyObject(rep);
+			return pu_fail(err, PU_UNAVAIL, "redis: %s holds garbage", key);
+		}
 		l->n++;
 	}
 	freeReplyObject(rep);
@@ -250,11 +296,11 @@ static enum pu_status redis_load(const struct pu_replay_ctx *c,
 	memset(d, 0, sizeof(*d));
 	st = rkeys(c, user, &k, err);
 	if (st == PU_OK)
-		st = load_list(c, k.hist, false, &d->hist, err);
+		st = load_list(c, k.hist, &d->hist, err);
 	if (st == PU_OK)
-		st = load_list(c, k.pend, true, &d->pend, err);
+		st = load_inflight(c, k.pend, &d->pend, err);
 	if (st == PU_OK)
-		st = load_list(c, k.pw, false, &d->pw, err);
+		st = load_list(c, k.pw, &d->pw, err);
 	return st;
 }
 
@@ -285,7 +331,7 @@ static enum pu_status redis_clear(const struct pu_replay_ctx *c,
 const struct pu_replay_store pu_replay_store_redis = {
 	.name = "redis",
 	.login = redis_login,
-	.promote = redis_promote,
+	.commit = redis_commit,
 	.pwhist = redis_pwhist,
 	.load = redis_load,
 	.clear = redis_clear,
