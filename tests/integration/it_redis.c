@@ -334,55 +334,67 @@ static void full_transaction_one_connection(void **state)
 		assert_int_equal(t[i].op_rv, PAM_SUCCESS);
 	assert_non_null(RCLI("-s", sock, "INFO", "stats"));
 	after = atol(strstr(cli_out, "total_connections_received:") + 27);
-	/* one connection for the whole handle, plus the INFO call itself */
-	assert_int_equal(after - before, 2);
+	/* one connection from auth to open_session, none held while the
+	 * session lasts, one for close; plus the INFO call itself */
+	assert_int_equal(after - before, 3);
+}
+
+static pam_handle_t *open_one(struct pam_conv *pc, const char *rhost)
+{
+	pam_handle_t *ph = NULL;
+
+	assert_int_equal(it_start("r", "sess", pc, &ph), PAM_SUCCESS);
+	pam_set_item(ph, PAM_TTY, "ssh");
+	pam_set_item(ph, PAM_RHOST, rhost);
+	pam_set_item(ph, PAM_RUSER, "invoker");
+	assert_int_equal(pam_open_session(ph, 0), PAM_SUCCESS);
+	return ph;
 }
 
 static void sessions(void **state)
 {
 	struct it_conv c;
-	pam_handle_t *ph = NULL;
+	pam_handle_t *ph[3] = { NULL, NULL, NULL }, *other = NULL;
 	struct pam_conv pc;
-	pid_t pid;
-	int status;
 
 	(void)state;
 	mkuser("sess", "sesspass1");
 	memset(&c, 0, sizeof(c));
 	pc.conv = it_conv_fn;
 	pc.appdata_ptr = &c;
-	/* opened in a child process ... */
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int rv;
-
-		if (it_start("r", "sess", &pc, &ph) != PAM_SUCCESS)
-			exit(100);
-		pam_set_item(ph, PAM_TTY, "pts/9");
-		pam_set_item(ph, PAM_RHOST, "203.0.113.7");
-		rv = pam_open_session(ph, 0);
-		pam_end(ph, rv);
-		exit(rv);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_int_equal(WEXITSTATUS(status), PAM_SUCCESS);
+	/* three sessions with the same items (sshd: every tty is "ssh")
+	 * are three records */
+	for (int i = 0; i < 3; i++)
+		ph[i] = open_one(&pc, "203.0.113.7");
 	assert_non_null(RCLI("-s", sock, "HLEN", "pam:sessions:{sess}"));
-	assert_string_equal(cli_out, "1");
+	assert_string_equal(cli_out, "3");
 	assert_non_null(RCLI("-s", sock, "HVALS", "pam:sessions:{sess}"));
-	assert_non_null(strstr(cli_out, "tty=pts/9 rhost=203.0.113.7"));
-	/* ... closed by this one, from the same PAM items */
-	assert_int_equal(it_start("r", "sess", &pc, &ph), PAM_SUCCESS);
-	pam_set_item(ph, PAM_TTY, "pts/9");
-	pam_set_item(ph, PAM_RHOST, "203.0.113.7");
-	assert_int_equal(pam_close_session(ph, 0), PAM_SUCCESS);
-	pam_end(ph, PAM_SUCCESS);
+	assert_non_null(strstr(cli_out, "tty=ssh rhost=203.0.113.7 ruser=invoker"));
+	/* closing one removes exactly that one */
+	assert_int_equal(pam_close_session(ph[1], 0), PAM_SUCCESS);
+	pam_end(ph[1], PAM_SUCCESS);
+	assert_non_null(RCLI("-s", sock, "HLEN", "pam:sessions:{sess}"));
+	assert_string_equal(cli_out, "2");
+	/* a handle that opened nothing has nothing to close */
+	assert_int_equal(it_start("r", "sess", &pc, &other), PAM_SUCCESS);
+	assert_int_equal(pam_close_session(other, 0), PAM_SESSION_ERR);
+	pam_end(other, PAM_SUCCESS);
+	for (int i = 0; i < 3; i += 2) {
+		assert_int_equal(pam_close_session(ph[i], 0), PAM_SUCCESS);
+		pam_end(ph[i], PAM_SUCCESS);
+	}
 	assert_non_null(RCLI("-s", sock, "HLEN", "pam:sessions:{sess}"));
 	assert_string_equal(cli_out, "0");
-	/* both appended an event */
+	/* each appended an event */
 	assert_non_null(RCLI("-s", sock, "XREVRANGE", "pam:events", "+", "-",
 			     "COUNT", "2"));
 	assert_non_null(strstr(cli_out, "session_close"));
+	/* an rhost cannot forge a field of the record */
+	ph[0] = open_one(&pc, "evil host=forged pid=1");
+	assert_non_null(RCLI("-s", sock, "HVALS", "pam:sessions:{sess}"));
+	assert_non_null(strstr(cli_out, "rhost=evil%20host%3Dforged%20pid%3D1 "));
+	assert_int_equal(pam_close_session(ph[0], 0), PAM_SUCCESS);
+	pam_end(ph[0], PAM_SUCCESS);
 }
 
 static void chauthtok_root(void **state)

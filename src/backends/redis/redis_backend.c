@@ -12,6 +12,7 @@
 #include "backends/backend.h"
 
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <security/pam_ext.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,9 +22,11 @@
 #include "backends/redis/lockout.h"
 #include "backends/redis/users.h"
 #include "common/hash.h"
+#include "common/hex.h"
 #include "pam/redis_handle.h"
 
 #define RECORD_DATA "pam_unified_redis_record"
+#define SESSION_DATA "pam_unified_redis_session"
 
 struct record_cache {
 	struct pu_redis_conn conn;
@@ -31,6 +34,13 @@ struct record_cache {
 	char user[512];
 	struct pu_user rec;
 };
+
+static void free_data(pam_handle_t *pamh, void *data, int error_status)
+{
+	(void)pamh;
+	(void)error_status;
+	free(data);
+}
 
 static void record_cleanup(pam_handle_t *pamh, void *data, int error_status)
 {
@@ -329,10 +339,72 @@ static enum pu_status redis_acct_mgmt(struct pu_call *c)
 	return password_age(c, &u, now);
 }
 
+/* A new session's own id, kept with the handle for its close (sshd opens
+ * and closes in the same monitor process). */
+static enum pu_status new_session_id(struct pu_call *c, char **id)
+{
+	unsigned char raw[PU_SESSION_ID_LEN / 2];
+
+	*id = malloc(PU_SESSION_ID_LEN + 1);
+	if (*id == NULL)
+		return pu_fail(&c->err, PU_NOMEM, "out of memory");
+	if (RAND_bytes(raw, sizeof(raw)) != 1) {
+		free(*id);
+		*id = NULL;
+		return pu_fail(&c->err, PU_UNAVAIL, "RAND_bytes failed");
+	}
+	pu_hex_encode(raw, sizeof(raw), *id);
+	return PU_OK;
+}
+
+static enum pu_status open_session(struct pu_call *c, struct pu_redis *r)
+{
+	struct pu_session s = { NULL, c->service, c->tty, c->rhost, c->ruser };
+	char *id = NULL;
+	enum pu_status st = new_session_id(c, &id);
+
+	if (st != PU_OK)
+		return st;
+	s.id = id;
+	st = pu_users_session_open(r, &c->deadline, c->opts->prefix, c->user,
+				   &s, now_s(), &c->err);
+	if (st != PU_OK) {
+		free(id);
+		return st;
+	}
+	if (pam_set_data(c->pamh, SESSION_DATA, id, free_data) != PAM_SUCCESS) {
+		free(id);
+		return pu_fail(&c->err, PU_NOMEM, "pam_set_data failed");
+	}
+	pu_debug(c, "redis: session %s opened", id);
+	return PU_OK;
+}
+
+static enum pu_status close_session(struct pu_call *c, struct pu_redis *r)
+{
+	struct pu_session s = { NULL, c->service, c->tty, c->rhost, c->ruser };
+	const void *data = NULL;
+	bool existed = false;
+	enum pu_status st;
+
+	if (pam_get_data(c->pamh, SESSION_DATA, &data) != PAM_SUCCESS || !data)
+		return pu_fail(&c->err, PU_UNAVAIL,
+			       "no session of this handle to close (opened by "
+			       "another process, or the open failed)");
+	s.id = data;
+	st = pu_users_session_close(r, &c->deadline, c->opts->prefix, c->user,
+				    &s, &existed, &c->err);
+	if (st == PU_OK) {
+		pu_debug(c, "redis: session %s %s", s.id,
+			 existed ? "closed" : "was already gone");
+		pam_set_data(c->pamh, SESSION_DATA, NULL, NULL);
+	}
+	return st;
+}
+
 static enum pu_status redis_session(struct pu_call *c)
 {
 	struct pu_redis *r = NULL;
-	struct pu_session s = { c->service, c->tty, c->rhost };
 	enum pu_status st;
 
 	if (strlen(c->user) > 512)
@@ -340,9 +412,14 @@ static enum pu_status redis_session(struct pu_call *c)
 	st = pu_redis_handle_get(c, &c->opts->conn, &r);
 	if (st != PU_OK)
 		return st;
-	return pu_users_session(r, &c->deadline, c->opts->prefix,
-				c->op == PU_OP_OPEN_SESSION, c->user, &s,
-				&c->err);
+	if (c->op == PU_OP_OPEN_SESSION)
+		st = open_session(c, r);
+	else
+		st = close_session(c, r);
+	/* nothing is held across the session's idle time: close connects
+	 * again (10,000 open sessions are not 10,000 idle connections) */
+	pu_redis_handle_drop(c, &c->opts->conn);
+	return st;
 }
 
 /*

@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "users.h"
 
+#include "common/hex.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -430,19 +432,77 @@ enum pu_status pu_users_clear_failures(struct pu_redis *r,
 	return run_checked(r, dl, 1, &cmd, err);
 }
 
-void pu_session_id(char *buf, size_t size, const char *host,
-		   const char *service, const char *tty, const char *rhost)
+static bool pct_plain(unsigned char ch)
 {
-	snprintf(buf, size, "%s:%s:%s:%s", host ? host : "",
-		 service ? service : "", tty ? tty : "", rhost ? rhost : "");
+	return ch > 0x20 && ch < 0x7f && ch != '%' && ch != '=';
 }
 
-enum pu_status pu_users_session(struct pu_redis *r, const struct pu_deadline *dl,
-				const char *prefix, bool open, const char *user,
-				const struct pu_session *s, struct pu_err *err)
+/* " name=" and value, percent-encoded, appended at *used */
+static void put_field(char *buf, size_t size, size_t *used, const char *name,
+		      const char *value)
 {
-	char skey[PU_KEY_MAX], evkey[PU_KEY_MAX], host[256], id[1200];
-	char value[1400];
+	static const char hex[] = "0123456789ABCDEF";
+	int n = snprintf(buf + *used, size - *used, "%s%s=", *used ? " " : "",
+			 name);
+
+	if (n < 0 || (size_t)n >= size - *used) {
+		*used = size - 1;
+		return;
+	}
+	*used += (size_t)n;
+	for (const unsigned char *p = (const unsigned char *)(value ? value : "");
+	     *p && *used + 4 < size; p++) {
+		if (pct_plain(*p)) {
+			buf[(*used)++] = (char)*p;
+		} else {
+			buf[(*used)++] = '%';
+			buf[(*used)++] = hex[*p >> 4];
+			buf[(*used)++] = hex[*p & 15];
+		}
+	}
+	buf[*used] = '\0';
+}
+
+bool pu_session_field(const char *record, const char *name, char *out,
+		      size_t size)
+{
+	size_t nl = strlen(name), o = 0;
+	const char *p = record;
+
+	if (size == 0)
+		return false;
+	out[0] = '\0';
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, name, nl) == 0 && p[nl] == '=') {
+			for (p += nl + 1; *p && *p != ' ' && o + 1 < size; p++) {
+				unsigned char v;
+
+				if (*p == '%' && pu_hex_decode(p + 1, 2, &v, 1)) {
+					out[o++] = (char)v;
+					p += 2;
+				} else {
+					out[o++] = *p;
+				}
+			}
+			out[o] = '\0';
+			return true;
+		}
+		p = strchr(p, ' ');
+		if (p != NULL)
+			p++;
+	}
+	return false;
+}
+
+enum pu_status pu_users_session_open(struct pu_redis *r,
+				     const struct pu_deadline *dl,
+				     const char *prefix, const char *user,
+				     const struct pu_session *s, long long now,
+				     struct pu_err *err)
+{
+	char skey[PU_KEY_MAX], evkey[PU_KEY_MAX], host[256], num[24];
+	char value[4096];
+	size_t used = 0;
 	struct pu_redis_cmd cmd[2];
 	struct pu_origin from = { s->service, s->rhost };
 	enum pu_status st;
@@ -452,25 +512,51 @@ enum pu_status pu_users_session(struct pu_redis *r, const struct pu_deadline *dl
 	if (gethostname(host, sizeof(host)) != 0)
 		host[0] = '\0';
 	host[sizeof(host) - 1] = '\0';
-	pu_session_id(id, sizeof(id), host, s->service, s->tty, s->rhost);
-	if (open) {
-		snprintf(value, sizeof(value),
-			 "service=%s tty=%s rhost=%s host=%s pid=%ld start=%lld",
-			 s->service ? s->service : "", s->tty ? s->tty : "",
-			 s->rhost ? s->rhost : "", host, (long)getpid(),
-			 (long long)time(NULL));
-		pu_cmd_init(&cmd[0], "HSET");
-		pu_cmd_add(&cmd[0], skey);
-		pu_cmd_add(&cmd[0], id);
-		pu_cmd_add(&cmd[0], value);
-	} else {
-		pu_cmd_init(&cmd[0], "HDEL");
-		pu_cmd_add(&cmd[0], skey);
-		pu_cmd_add(&cmd[0], id);
-	}
-	event(&cmd[1], prefix, evkey, open ? "session_open" : "session_close",
-	      user, "ok", &from);
+	put_field(value, sizeof(value), &used, "service", s->service);
+	put_field(value, sizeof(value), &used, "tty", s->tty);
+	put_field(value, sizeof(value), &used, "rhost", s->rhost);
+	put_field(value, sizeof(value), &used, "ruser", s->ruser);
+	put_field(value, sizeof(value), &used, "host", host);
+	snprintf(num, sizeof(num), "%ld", (long)getpid());
+	put_field(value, sizeof(value), &used, "pid", num);
+	snprintf(num, sizeof(num), "%lld", now);
+	put_field(value, sizeof(value), &used, "start", num);
+	pu_cmd_init(&cmd[0], "HSET");
+	pu_cmd_add(&cmd[0], skey);
+	pu_cmd_add(&cmd[0], s->id);
+	pu_cmd_add(&cmd[0], value);
+	event(&cmd[1], prefix, evkey, "session_open", user, "ok", &from);
 	return run_checked(r, dl, 2, cmd, err);
+}
+
+enum pu_status pu_users_session_close(struct pu_redis *r,
+				      const struct pu_deadline *dl,
+				      const char *prefix, const char *user,
+				      const struct pu_session *s, bool *existed,
+				      struct pu_err *err)
+{
+	char skey[PU_KEY_MAX], evkey[PU_KEY_MAX];
+	struct pu_redis_cmd cmd[2];
+	redisReply *rep[2] = { NULL, NULL };
+	struct pu_origin from = { s->service, s->rhost };
+	enum pu_status st;
+
+	if ((st = key(skey, prefix, "sessions", user, err)) != PU_OK)
+		return st;
+	pu_cmd_init(&cmd[0], "HDEL");
+	pu_cmd_add(&cmd[0], skey);
+	pu_cmd_add(&cmd[0], s->id);
+	event(&cmd[1], prefix, evkey, "session_close", user, "ok", &from);
+	st = pu_redis_run(r, dl, 2, cmd, rep, err);
+	if (st != PU_OK)
+		return st;
+	if ((st = reply_error(rep[0], "HDEL", err)) == PU_OK)
+		st = reply_error(rep[1], "XADD", err);
+	if (st == PU_OK && existed != NULL)
+		*existed = rep[0]->type == REDIS_REPLY_INTEGER &&
+			   rep[0]->integer == 1;
+	pu_redis_replies_free(rep, 2);
+	return st;
 }
 
 /* KEYS[1] user hash; ARGV: mode, expected old hash, new hash, now.

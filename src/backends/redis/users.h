@@ -130,20 +130,41 @@ enum pu_status pu_users_clear_failures(struct pu_redis *r,
 				       const char *prefix, const char *user,
 				       struct pu_err *err);
 
-/* Session id from PAM items and the host name, so that another process
- * can close what this one opened. */
-void pu_session_id(char *buf, size_t size, const char *host,
-		   const char *service, const char *tty, const char *rhost);
+/*
+ * Sessions: every PAM session has its own random id, made at open and
+ * kept with the handle for close, so that N concurrent sessions of one
+ * user (under sshd every tty is "ssh") are N records and closing one
+ * removes exactly that one.  The record holds what is needed to find
+ * sessions that can no longer close (host rebooted, process killed):
+ *   "service=.. tty=.. rhost=.. ruser=.. host=.. pid=.. start=.."
+ * each value percent-encoded (%XX for controls, space, '%', '=' and
+ * bytes above 0x7e), so that no value can forge another field.
+ */
+#define PU_SESSION_ID_LEN 32           /* hex characters */
 
 struct pu_session {
+	const char *id;
 	const char *service;
 	const char *tty;
 	const char *rhost;
+	const char *ruser;
 };
 
-enum pu_status pu_users_session(struct pu_redis *r, const struct pu_deadline *dl,
-				const char *prefix, bool open, const char *user,
-				const struct pu_session *s, struct pu_err *err);
+enum pu_status pu_users_session_open(struct pu_redis *r,
+				     const struct pu_deadline *dl,
+				     const char *prefix, const char *user,
+				     const struct pu_session *s, long long now,
+				     struct pu_err *err);
+/* *existed: a record with that id was there (NULL: not asked). */
+enum pu_status pu_users_session_close(struct pu_redis *r,
+				      const struct pu_deadline *dl,
+				      const char *prefix, const char *user,
+				      const struct pu_session *s, bool *existed,
+				      struct pu_err *err);
+
+/* One field of a session record, decoded ("" when absent). */
+bool pu_session_field(const char *record, const char *name, char *out,
+		      size_t size);
 
 /* How pu_users_set_password decides, atomically (one Lua script). */
 enum pu_pw_mode {
