@@ -1,17 +1,184 @@
+/*
+ * The configuration file, parsed once per file version and looked up once
+ * per PAM handle.
+ *
+ * Per handle (pam_set_data): the first call of a handle finds the parsed
+ * file, and the handle's later calls reuse it without a system call.
+ *
+ * Per process: the parse itself is shared by every handle while the file
+ * stays the same version (device, inode, size, mode, owner, mtime and
+ * ctime from lstat), errors included.  This is the module's one mutable
+ * global: a small table behind a mutex, holding reference-counted,
+ * immutable parses.  It keeps a long-running host from parsing the file
+ * at every login, and from libconfig 1.5's 64-byte leak per parse of a
+ * file with a syntax error.
+ *
+ * The lock is never waited on for long: a child forked while another
+ * thread held it would wait forever, so after a short while a call goes
+ * without the table (it parses the file itself, and a reference it could
+ * not drop is left behind rather than a login hung).
+ */
 #define _GNU_SOURCE
 #include "config_cache.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define DATA_NAME "pam_unified_config"
+#define SLOTS 4
+
+struct parsed {
+	unsigned refs;           /* under cache_mu */
+	struct pu_config *cfg;   /* NULL: err says why */
+	struct pu_err err;
+};
+
+struct version {
+	bool absent;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	mode_t mode;
+	uid_t uid;
+	struct timespec mtim, ctim;
+};
+
+struct slot {
+	char *path;
+	bool explicit_path;
+	struct version v;
+	struct parsed *p;
+};
+
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct slot cache[SLOTS];
+
+static bool lock_cache(void)
+{
+	for (int i = 0; i < 1000; i++) {
+		if (pthread_mutex_trylock(&cache_mu) == 0)
+			return true;
+		sched_yield();
+	}
+	return false;
+}
+
+static void version_of(const char *path, struct version *v)
+{
+	struct stat st;
+
+	memset(v, 0, sizeof(*v));
+	if (lstat(path, &st) != 0) {
+		v->absent = true;
+		v->ino = (ino_t)errno; /* ENOENT and EACCES differ */
+		return;
+	}
+	v->dev = st.st_dev;
+	v->ino = st.st_ino;
+	v->size = st.st_size;
+	v->mode = st.st_mode;
+	v->uid = st.st_uid;
+	v->mtim = st.st_mtim;
+	v->ctim = st.st_ctim;
+}
+
+static bool same_version(const struct version *a, const struct version *b)
+{
+	return a->absent == b->absent && a->dev == b->dev && a->ino == b->ino &&
+	       a->size == b->size && a->mode == b->mode && a->uid == b->uid &&
+	       a->mtim.tv_sec == b->mtim.tv_sec &&
+	       a->mtim.tv_nsec == b->mtim.tv_nsec &&
+	       a->ctim.tv_sec == b->ctim.tv_sec &&
+	       a->ctim.tv_nsec == b->ctim.tv_nsec;
+}
+
+/* under cache_mu */
+static void unref(struct parsed *p)
+{
+	if (p != NULL && --p->refs == 0) {
+		pu_config_free(p->cfg);
+		free(p);
+	}
+}
+
+static struct parsed *parse(const char *path, bool explicit_path)
+{
+	struct parsed *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return NULL;
+	p->refs = 1;
+	if (pu_config_load(path, explicit_path, &p->cfg, &p->err) != PU_OK)
+		p->cfg = NULL;
+	return p;
+}
+
+/* The parse for this version of path, shared; a new reference. */
+static struct parsed *shared_parse(const char *path, bool explicit_path)
+{
+	struct version v;
+	struct parsed *p = NULL;
+	struct slot *s = NULL;
+
+	version_of(path, &v);
+	if (!lock_cache())
+		return parse(path, explicit_path); /* a private parse */
+	for (int i = 0; i < SLOTS; i++) {
+		if (cache[i].path != NULL && cache[i].explicit_path == explicit_path &&
+		    strcmp(cache[i].path, path) == 0) {
+			s = &cache[i];
+			break;
+		}
+	}
+	if (s != NULL && same_version(&s->v, &v)) {
+		p = s->p;
+		p->refs++;
+	}
+	pthread_mutex_unlock(&cache_mu);
+	if (p != NULL)
+		return p;
+
+	p = parse(path, explicit_path);
+	if (p == NULL || !lock_cache())
+		return p;
+	if (s == NULL || s->path == NULL || strcmp(s->path, path) != 0) {
+		/* a free slot, or the first one (a host with more than
+		 * SLOTS config files parses the rest more often) */
+		s = &cache[0];
+		for (int i = 0; i < SLOTS; i++)
+			if (cache[i].path == NULL) {
+				s = &cache[i];
+				break;
+			}
+		unref(s->p);
+		free(s->path);
+		s->p = NULL;
+		s->path = strdup(path);
+	} else {
+		unref(s->p);
+		s->p = NULL;
+	}
+	if (s->path != NULL) {
+		s->explicit_path = explicit_path;
+		s->v = v;
+		s->p = p;
+		p->refs++; /* the table's reference */
+	}
+	pthread_mutex_unlock(&cache_mu);
+	return p;
+}
+
+/* ---------------- per handle ---------------- */
 
 struct entry {
 	struct entry *next;
 	char *path;
 	bool explicit_path;
-	struct pu_config *cfg;   /* NULL: err holds why */
-	struct pu_err err;
+	struct parsed *p;
 };
 
 static void cleanup(pam_handle_t *pamh, void *data, int error_status)
@@ -25,7 +192,10 @@ static void cleanup(pam_handle_t *pamh, void *data, int error_status)
 	while (e != NULL) {
 		struct entry *next = e->next;
 
-		pu_config_free(e->cfg);
+		if (lock_cache()) {
+			unref(e->p);
+			pthread_mutex_unlock(&cache_mu);
+		}
 		free(e->path);
 		free(e);
 		e = next;
@@ -48,13 +218,14 @@ enum pu_status pu_config_for_handle(pam_handle_t *pamh, const char *path,
 			break;
 	if (e == NULL) {
 		e = calloc(1, sizeof(*e));
-		if (e == NULL || (e->path = strdup(path)) == NULL) {
+		if (e == NULL || (e->path = strdup(path)) == NULL ||
+		    (e->p = shared_parse(path, explicit_path)) == NULL) {
+			if (e != NULL)
+				free(e->path);
 			free(e);
 			return pu_fail(err, PU_NOMEM, "out of memory");
 		}
 		e->explicit_path = explicit_path;
-		if (pu_config_load(path, explicit_path, &e->cfg, &e->err) != PU_OK)
-			e->cfg = NULL;
 		e->next = head;
 		if (pam_set_data(pamh, DATA_NAME, e, cleanup) != PAM_SUCCESS) {
 			e->next = NULL;
@@ -62,11 +233,11 @@ enum pu_status pu_config_for_handle(pam_handle_t *pamh, const char *path,
 			return pu_fail(err, PU_NOMEM, "pam_set_data failed");
 		}
 	}
-	if (e->cfg == NULL) {
+	if (e->p->cfg == NULL) {
 		if (err != NULL)
-			*err = e->err;
-		return e->err.status;
+			*err = e->p->err;
+		return e->p->err.status;
 	}
-	*cfg = e->cfg;
+	*cfg = e->p->cfg;
 	return PU_OK;
 }
