@@ -106,7 +106,10 @@ static enum pu_status verify(struct pu_call *c, const char *pw,
 			     const char *stored, bool *match)
 {
 	struct timespec mark = pu_deadline_pause();
-	enum pu_status st = pu_hash_verify(pw, stored, match, &c->err);
+	enum pu_status st;
+
+	pu_debug(c, "redis: checking a password against the stored hash");
+	st = pu_hash_verify(pw, stored, match, &c->err);
 
 	pu_deadline_resume(&c->deadline, &mark);
 	return st;
@@ -116,6 +119,7 @@ static void dummy(struct pu_call *c, const char *pw, const char *setting)
 {
 	struct timespec mark = pu_deadline_pause();
 
+	pu_debug(c, "redis: the same work on a dummy setting");
 	pu_hash_dummy(pw, setting, c->opts->policy.hash);
 	pu_deadline_resume(&c->deadline, &mark);
 }
