@@ -12,9 +12,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backends/redis/users.h"
 #include "backends/replay/entry.h"
 #include "cli/cli.h"
 #include "common/file.h"
+#include "common/hash.h"
 #include "common/net.h"
 #include "common/secret.h"
 
@@ -35,6 +37,81 @@ static void report(struct report *r, bool ok, const char *fmt, ...)
 	putchar('\n');
 	if (!ok)
 		r->failed++;
+}
+
+#define METHOD_SAMPLE 100000
+
+struct mix {
+	struct pu_redis *r;
+	const struct pu_options *o;
+	long users, counts[8];
+	enum pu_status st;
+	struct pu_err err;
+};
+
+static const char *const method_names[8] = {
+	"yescrypt", "gost-yescrypt", "scrypt", "sha512crypt", "sha256crypt",
+	"bcrypt", "empty", "other",
+};
+
+static bool count_method(const char *name, size_t len, void *arg)
+{
+	struct mix *m = arg;
+	struct pu_deadline dl;
+	struct pu_user u;
+	struct pu_failures f;
+	char *user = strndup(name, len);
+	const char *method;
+	size_t k;
+
+	if (user == NULL)
+		return false;
+	pu_deadline_start(&dl, m->o->timeout_ms);
+	m->st = pu_users_fetch(m->r, &dl, m->o->prefix, NULL, user, &u, &f,
+			       &m->err);
+	free(user);
+	if (m->st != PU_OK)
+		return false;
+	method = pu_hash_method(u.has_password ? u.password : NULL);
+	explicit_bzero(u.password, sizeof(u.password));
+	for (k = 0; k < 7 && strcmp(method_names[k], method) != 0; k++)
+		;
+	m->counts[k]++;
+	return ++m->users < METHOD_SAMPLE;
+}
+
+/* The mix of hash methods in the store: the work done for an unknown
+ * user costs what the last verified hash costs, so one method is best
+ * (rehash= converges a store on hash=). */
+static void check_methods(struct report *rep, const struct pu_options *o,
+			  struct pu_redis *r)
+{
+	struct mix m = { r, o, 0, { 0 }, PU_OK, { PU_OK, "" } };
+	char line[512];
+	size_t used = 0;
+	int kinds = 0;
+
+	if (pu_users_scan(r, o->timeout_ms, o->prefix, "user", count_method, &m,
+			  &m.err) != PU_OK || m.st != PU_OK) {
+		report(rep, false, "redis users: %s", m.err.msg);
+		return;
+	}
+	line[0] = '\0';
+	for (int k = 0; k < 8; k++) {
+		int n;
+
+		if (m.counts[k] == 0)
+			continue;
+		kinds++;
+		n = snprintf(line + used, sizeof(line) - used, "%s%s %ld",
+			     used ? ", " : "", method_names[k], m.counts[k]);
+		if (n > 0 && (size_t)n < sizeof(line) - used)
+			used += (size_t)n;
+	}
+	report(rep, true, "redis users: %ld%s%s%s; new hashes: %s%s", m.users,
+	       m.users >= METHOD_SAMPLE ? " (sampled)" : "",
+	       used ? ": " : "", line, pu_hash_prefix(o->policy.hash),
+	       kinds > 1 ? " (mixed methods: rehash= converges them)" : "");
 }
 
 static void check_redis(struct report *rep, const struct pu_options *o,
@@ -65,11 +142,13 @@ static void check_redis(struct report *rep, const struct pu_options *o,
 	}
 	pu_cmd_init(&cmd, "PING");
 	if (pu_redis_run(r, &dl, 1, &cmd, &reply, &err) == PU_OK &&
-	    reply->type == REDIS_REPLY_STATUS)
+	    reply->type == REDIS_REPLY_STATUS) {
 		report(rep, true, "redis (%s): connected to %s%s, PING answered",
 		       why, pu_redis_peer(r),
 		       conn->sentinel[0] ? " (primary from sentinel)" : "");
-	else
+		if (o->backend == PU_BACKEND_REDIS)
+			check_methods(rep, o, r);
+	} else
 		report(rep, false, "redis (%s): %s", why,
 		       reply && reply->str ? reply->str : err.msg);
 	if (reply)
