@@ -13,6 +13,7 @@
 #include <syslog.h>
 
 #include "backends/backend.h"
+#include "common/managed.h"
 #include "pam/call.h"
 #include "pam/config_cache.h"
 #include "pam/log.h"
@@ -112,21 +113,55 @@ static int stub(pam_handle_t *pamh, const struct pu_backend *be,
 	return PAM_IGNORE;
 }
 
+/* the user name, or the PAM code to return without one */
+static int get_user(struct pu_call *c)
+{
+	int rc = pam_get_user(c->pamh, &c->user, NULL);
+
+	if (rc == PAM_SUCCESS && c->user != NULL && c->user[0] != '\0')
+		return PAM_SUCCESS;
+	pam_syslog(c->pamh, LOG_NOTICE,
+		   "op=%s result=user-unknown reason=\"cannot determine the user "
+		   "name: %s\"", pu_op_name(c->op), pam_strerror(c->pamh, rc));
+	if (rc == PAM_SUCCESS)
+		return pu_status_to_pam(c->op, PU_USER_UNKNOWN);
+	return rc == PAM_CONV_AGAIN ? PAM_INCOMPLETE : rc;
+}
+
+/*
+ * Is this user the line's (managed_group=, managed_uid=)?  PAM_SUCCESS
+ * when it is, PAM_IGNORE when it is not: the line steps aside.  A group
+ * that does not exist manages nobody (and says so at LOG_ERR): a missing
+ * group must not lock root out.
+ */
+static int managed(struct pu_call *c, const struct pu_options *o)
+{
+	struct pu_err err = { PU_OK, "" };
+	bool mine = true;
+	int rc;
+
+	if (!pu_managed_set(o))
+		return PAM_SUCCESS;
+	if (c->user == NULL && (rc = get_user(c)) != PAM_SUCCESS)
+		return rc;
+	if (pu_user_managed(o, c->user, &mine, &err) != PU_OK) {
+		if (err.status == PU_CONFIG) {
+			config_error(c->pamh, c->op, &err);
+			mine = false;
+		} else {
+			return pu_status_to_pam(c->op, err.status);
+		}
+	}
+	return mine ? PAM_SUCCESS : PAM_IGNORE;
+}
+
 static int run(struct pu_call *c, const struct pu_backend *be)
 {
 	enum pu_status st;
 	int rc;
 
-	rc = pam_get_user(c->pamh, &c->user, NULL);
-	if (rc != PAM_SUCCESS || c->user == NULL || c->user[0] == '\0') {
-		pam_syslog(c->pamh, LOG_NOTICE,
-			   "op=%s result=user-unknown reason=\"cannot determine "
-			   "the user name: %s\"", pu_op_name(c->op),
-			   pam_strerror(c->pamh, rc));
-		if (rc == PAM_SUCCESS)
-			return pu_status_to_pam(c->op, PU_USER_UNKNOWN);
-		return rc == PAM_CONV_AGAIN ? PAM_INCOMPLETE : rc;
-	}
+	if (c->user == NULL && (rc = get_user(c)) != PAM_SUCCESS)
+		return rc;
 	/* one deadline for every I/O of this call; prompts and hashing
 	 * pause it */
 	pu_deadline_start(&c->deadline, c->opts->timeout_ms);
@@ -145,6 +180,7 @@ int pu_dispatch(pam_handle_t *pamh, enum pu_op op, int flags, int argc,
 	struct pu_call c;
 	const struct pu_backend *be;
 	enum pu_support sup;
+	bool checked = false;
 	int rc;
 
 	memset(&c, 0, sizeof(c));
@@ -156,12 +192,26 @@ int pu_dispatch(pam_handle_t *pamh, enum pu_op op, int flags, int argc,
 	if (opts == NULL)
 		return PAM_BUF_ERR;
 	c.opts = opts;
+	/* users this line does not manage never depend on its file or its
+	 * backend: decided from the module line alone, before either */
+	if (pu_options_managed_argv(opts, argc, argv, &c.err) != PU_OK) {
+		config_error(pamh, op, &c.err);
+		rc = PAM_SERVICE_ERR;
+		goto out;
+	}
+	if (pu_managed_set(opts)) {
+		checked = true;
+		if ((rc = managed(&c, opts)) != PAM_SUCCESS)
+			goto out;
+	}
 	if (build_options(pamh, argc, argv, c.service, opts, &c.err) != PU_OK) {
 		config_error(pamh, op, &c.err);
 		rc = c.err.status == PU_NOMEM ? PAM_BUF_ERR : PAM_SERVICE_ERR;
 		goto out;
 	}
 	opts->silent = (flags & PAM_SILENT) != 0;
+	if (!checked && (rc = managed(&c, opts)) != PAM_SUCCESS)
+		goto out;
 
 	be = pu_backend_find(opts->backend);
 	if (be == NULL) {

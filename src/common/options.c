@@ -58,7 +58,10 @@ static const struct opt_desc opts_table[] = {
 	BOOL("nullok", nullok),
 	INT("timeout", timeout_ms, 1, 600000),
 	ENUM("unsupported", unsupported, unsupported_names),
+	BOOL("nodelay", nodelay),
 	STR("prefix", prefix),
+	STR("managed_group", managed_group),
+	STR("managed_uid", managed_uid),
 	/* socket */
 	PATH("socket", socket.path),
 	ENUM("protocol", socket.protocol, protocol_names),
@@ -243,6 +246,14 @@ enum pu_status pu_options_set(struct pu_options *o, enum pu_source src,
 		if (value != NULL && strpbrk(value, " \t\r\n") != NULL)
 			return pu_fail(err, PU_CONFIG, "%s=: no white space allowed",
 				       key);
+		if (strcmp(key, "managed_uid") == 0 && value != NULL) {
+			unsigned long lo, hi;
+
+			if (!pu_uid_range(value, &lo, &hi))
+				return pu_fail(err, PU_CONFIG,
+					       "managed_uid=%.40s: expected MIN-MAX",
+					       value);
+		}
 		return set_path(field, d->size, key, value, false, err);
 	case K_ENUM:
 		if (value != NULL && *value != '\0') {
@@ -578,6 +589,36 @@ static enum pu_status apply_arg(struct pu_options *o, const char *arg,
 	    PU_OK)
 		return pu_fail(err, inner.status, "argument %.60s: %s", key,
 			       inner.msg);
+	return PU_OK;
+}
+
+bool pu_uid_range(const char *s, unsigned long *min, unsigned long *max)
+{
+	char *end;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*min = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '-' || end[1] < '0' || end[1] > '9')
+		return false;
+	*max = strtoul(end + 1, &end, 10);
+	return errno == 0 && *end == '\0' && *min <= *max &&
+	       *max < (unsigned long)UINT32_MAX;
+}
+
+enum pu_status pu_options_managed_argv(struct pu_options *o, int argc,
+				       const char **argv, struct pu_err *err)
+{
+	pu_options_defaults(o);
+	for (int i = 0; i < argc; i++) {
+		if (argv[i] != NULL && strncmp(argv[i], "managed_", 8) == 0) {
+			enum pu_status st = apply_arg(o, argv[i], err);
+
+			if (st != PU_OK)
+				return st;
+		}
+	}
 	return PU_OK;
 }
 

@@ -135,7 +135,12 @@ struct pu_options {
 	bool nullok;
 	long timeout_ms;
 	enum pu_unsupported unsupported;
+	bool nodelay;           /* no pam_fail_delay() after a failure */
 	char prefix[PU_PREFIX_LEN];   /* Redis key prefix (users, replay) */
+	/* which users this line is for, decided locally (see pam/managed.h);
+	 * both empty: every user */
+	char managed_group[64];
+	char managed_uid[32];         /* MIN-MAX */
 
 	struct pu_socket_opts socket;
 	struct pu_redis_conn conn;
@@ -167,6 +172,16 @@ enum pu_status pu_config_parse(const char *path, const char *text,
 			       struct pu_config **out, struct pu_err *err);
 void pu_config_free(struct pu_config *cfg);
 const char *pu_config_path(const struct pu_config *cfg);
+
+/* Only the managed_* arguments of argv, into o (defaults first): the
+ * dispatcher decides whether a user is this line's before it reads the
+ * configuration file, so that a broken file or backend never touches the
+ * users it does not manage. */
+enum pu_status pu_options_managed_argv(struct pu_options *o, int argc,
+				       const char **argv, struct pu_err *err);
+
+/* "MIN-MAX" of managed_uid=, checked by the setter. */
+bool pu_uid_range(const char *s, unsigned long *min, unsigned long *max);
 
 /* The config= argument of argv, or the default path. */
 enum pu_status pu_options_config_path(int argc, const char **argv,

@@ -40,6 +40,10 @@ enum pu_status pu_get_password(struct pu_call *c, int item,
  * application passed PAM_DISALLOW_NULL_AUTHTOK (PU_DENIED otherwise). */
 enum pu_status pu_check_empty(struct pu_call *c, const char *pw);
 
+/* Asks libpam for pam_unix's 2-second delay should the stack fail
+ * (nodelay: none). */
+void pu_fail_delay(struct pu_call *c);
+
 /* passwd(1) run by root: no old password is asked (unless root renews
  * its own expired password, PAM_CHANGE_EXPIRED_AUTHTOK). */
 bool pu_caller_is_root(const struct pu_call *c);

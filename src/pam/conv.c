@@ -94,6 +94,14 @@ enum pu_status pu_check_empty(struct pu_call *c, const char *pw)
 	return PU_OK;
 }
 
+void pu_fail_delay(struct pu_call *c)
+{
+	/* as pam_unix: libpam waits this long (or what the application's
+	 * PAM_FAIL_DELAY function decides) when the stack fails */
+	if (!c->opts->nodelay)
+		pam_fail_delay(c->pamh, 2000000);
+}
+
 bool pu_caller_is_root(const struct pu_call *c)
 {
 	return getuid() == 0 && !(c->flags & PAM_CHANGE_EXPIRED_AUTHTOK);

@@ -10,6 +10,7 @@
 struct slot {
 	struct pu_redis_conn key;
 	struct pu_redis *conn;
+	bool timed_out;       /* a call of this handle spent its deadline */
 };
 
 struct handle_conns {
@@ -74,6 +75,9 @@ enum pu_status pu_redis_handle_get(struct pu_call *c,
 	if (h == NULL)
 		return pu_fail(&c->err, PU_NOMEM, "out of memory");
 	sp = find(h, conn);
+	if (sp != NULL && (*sp)->timed_out)
+		return pu_fail(&c->err, PU_UNAVAIL,
+			       "redis timed out earlier in this login: not asked again");
 	if (sp != NULL && pu_redis_usable((*sp)->conn)) {
 		*out = (*sp)->conn;
 		return PU_OK;
@@ -96,8 +100,11 @@ enum pu_status pu_redis_handle_get(struct pu_call *c,
 	pu_redis_free(s->conn);
 	s->conn = NULL;
 	st = pu_redis_connect(conn, &c->deadline, &s->conn, &c->err);
-	if (st != PU_OK)
+	if (st != PU_OK) {
+		if (st == PU_UNAVAIL && pu_deadline_left_ms(&c->deadline) == 0)
+			s->timed_out = true;
 		return st;
+	}
 	pu_debug(c, "redis: connected to %s", pu_redis_peer(s->conn));
 	*out = s->conn;
 	return PU_OK;
@@ -113,4 +120,21 @@ void pu_redis_handle_drop(struct pu_call *c, const struct pu_redis_conn *conn)
 	pu_redis_free((*sp)->conn);
 	free(*sp);
 	*sp = NULL;
+}
+
+void pu_redis_handle_outage(struct pu_call *c, const struct pu_redis_conn *conn,
+			    enum pu_status st)
+{
+	struct handle_conns *h;
+	struct slot **sp;
+
+	if (st != PU_UNAVAIL || pu_deadline_left_ms(&c->deadline) != 0)
+		return;
+	h = conns_of(c, false);
+	sp = h ? find(h, conn) : NULL;
+	if (sp == NULL)
+		return;
+	(*sp)->timed_out = true;
+	pu_redis_free((*sp)->conn);
+	(*sp)->conn = NULL;
 }

@@ -16,6 +16,13 @@ enum pu_status pu_redis_handle_get(struct pu_call *c,
 				   const struct pu_redis_conn *conn,
 				   struct pu_redis **out);
 
+/* After a failed call: when it failed for lack of time (PU_UNAVAIL with
+ * the deadline spent), the later calls of this handle fail at once on
+ * conn instead of waiting out the same outage again, so one login costs
+ * at most one timeout. */
+void pu_redis_handle_outage(struct pu_call *c, const struct pu_redis_conn *conn,
+			    enum pu_status st);
+
 /* Closes and forgets the handle's connection for conn, if any. */
 void pu_redis_handle_drop(struct pu_call *c, const struct pu_redis_conn *conn);
 

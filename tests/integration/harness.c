@@ -389,10 +389,33 @@ int it_conv_fn(int num_msg, const struct pam_message **msg,
 /* Sanitizer builds: pam_wrapper dlopens libpam with RTLD_DEEPBIND, which
  * ASan refuses, so these use libpam 1.5's pam_start_confdir() on the same
  * private directory (never both in one binary). */
+/* failed logins ask libpam for a delay (pam_unix's 2 s): the tests do
+ * not sleep it, and remember the longest asked for */
+static unsigned int longest_delay;
+
+static void no_delay(int retval, unsigned usec_delay, void *appdata)
+{
+	(void)appdata;
+	if (retval != PAM_SUCCESS && usec_delay > longest_delay)
+		longest_delay = usec_delay;
+}
+
+unsigned int it_fail_delay_take(void)
+{
+	unsigned int d = longest_delay;
+
+	longest_delay = 0;
+	return d;
+}
+
 int it_start(const char *svc, const char *user, struct pam_conv *pc,
 	     pam_handle_t **ph)
 {
-	return pam_start_confdir(svc, user, pc, svc_dir, ph);
+	int rc = pam_start_confdir(svc, user, pc, svc_dir, ph);
+
+	if (rc == PAM_SUCCESS)
+		rc = pam_set_item(*ph, PAM_FAIL_DELAY, (const void *)no_delay);
+	return rc;
 }
 
 static int run_case(pam_handle_t *ph, const struct pam_testcase *tc)

@@ -50,6 +50,10 @@ int it_op(const char *svc, const char *user, enum pamtest_ops op, int flags,
 void it_ops(const char *svc, const char *user, struct pam_testcase *cases,
 	    size_t n, struct it_conv *conv);
 
+/* The longest delay a failed transaction asked for since the last
+ * call (the harness's PAM_FAIL_DELAY function does not sleep it). */
+unsigned int it_fail_delay_take(void);
+
 /* pam_start, or pam_start_confdir in sanitizer builds */
 int it_start(const char *svc, const char *user, struct pam_conv *pc,
 	     pam_handle_t **ph);

@@ -266,6 +266,7 @@ static enum pu_status redis_authenticate(struct pu_call *c)
 	const char *pw;
 	enum pu_status st;
 
+	pu_fail_delay(c);
 	st = pu_get_password(c, PAM_AUTHTOK, NULL, &pw);
 	if (st == PU_OK)
 		st = pu_check_empty(c, pw);
@@ -556,7 +557,7 @@ static enum pu_support redis_support(const struct pu_options *o, enum pu_op op)
 	return PU_IMPLEMENTED;
 }
 
-static enum pu_status redis_run(struct pu_call *c)
+static enum pu_status redis_op(struct pu_call *c)
 {
 	switch (c->op) {
 	case PU_OP_AUTHENTICATE:
@@ -573,6 +574,14 @@ static enum pu_status redis_run(struct pu_call *c)
 	default:
 		return pu_fail(&c->err, PU_CONFIG, "unknown operation");
 	}
+}
+
+static enum pu_status redis_run(struct pu_call *c)
+{
+	enum pu_status st = redis_op(c);
+
+	pu_redis_handle_outage(c, &c->opts->conn, st);
+	return st;
 }
 
 const struct pu_backend pu_backend_redis = {

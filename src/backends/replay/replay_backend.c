@@ -240,7 +240,7 @@ static enum pu_status replay_chauthtok(struct pu_call *c)
 	return st;
 }
 
-static enum pu_status replay_run(struct pu_call *c)
+static enum pu_status replay_op(struct pu_call *c)
 {
 	switch (c->op) {
 	case PU_OP_AUTHENTICATE:
@@ -255,6 +255,15 @@ static enum pu_status replay_run(struct pu_call *c)
 	default:
 		return pu_fail(&c->err, PU_CONFIG, "unsupported operation");
 	}
+}
+
+static enum pu_status replay_run(struct pu_call *c)
+{
+	enum pu_status st = replay_op(c);
+
+	if (c->opts->replay.store == PU_STORE_REDIS)
+		pu_redis_handle_outage(c, &c->opts->conn, st);
+	return st;
 }
 
 const struct pu_backend pu_backend_replay = {

@@ -71,6 +71,7 @@ static enum pu_status run_redirector(struct pu_call *c)
 	if (c->op == PU_OP_SETCRED)
 		return PU_OK;
 	/* only authenticate reaches here (socket_support) */
+	pu_fail_delay(c);
 	st = pu_get_password(c, PAM_AUTHTOK, NULL, &pw);
 	if (st == PU_OK)
 		st = pu_check_empty(c, pw);
@@ -129,6 +130,7 @@ static enum pu_status run_v1(struct pu_call *c)
 	r.tty = c->tty;
 
 	if (c->op == PU_OP_AUTHENTICATE) {
+		pu_fail_delay(c);
 		st = pu_get_password(c, PAM_AUTHTOK, NULL, &r.password);
 		if (st == PU_OK)
 			st = pu_check_empty(c, r.password);
