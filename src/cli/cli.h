@@ -24,6 +24,7 @@ struct ctl {
 	struct pu_deadline dl;
 	bool password_stdin;
 	const char *at;            /* user expire --at */
+	long older_than;           /* sessions prune --older-than DAYS; -1 */
 	const char *service;
 	const char *config;        /* --config */
 	int nmod;                  /* KEY=VALUE module options */

@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <errno.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include "backends/redis/lockout.h"
 #include "backends/redis/users.h"
@@ -303,13 +306,137 @@ int cmd_faillock(struct ctl *c, int argc, char **argv)
 
 /* ---- sessions ---- */
 
+/* s with controls replaced, no newline */
+static void put_clean(const char *s)
+{
+	for (; *s; s++)
+		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+}
+
 static void print_session(const char *id, const char *value, void *arg)
 {
+	static const char *const names[] = { "service", "tty", "rhost", "ruser",
+					     "host", "pid" };
+	char field[256], when[32];
+
 	(void)arg;
 	printf("  ");
-	ctl_print_name(stdout, id, strlen(id));
-	printf("    ");
-	ctl_print_name(stdout, value, strlen(value));
+	put_clean(id);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		pu_session_field(value, names[i], field, sizeof(field));
+		printf(" %s=", names[i]);
+		put_clean(field);
+	}
+	pu_session_field(value, "start", field, sizeof(field));
+	printf(" start=%s\n", ctl_datetime(atoll(field), when, sizeof(when)));
+}
+
+struct prune {
+	struct ctl *c;
+	const char *user;
+	char host[256];
+	long long now;
+	size_t removed;
+	int rc;
+	/* ids to remove, collected while reading the user's sessions */
+	char (*ids)[PU_SESSION_ID_LEN + 1];
+	char (*why)[64];
+	size_t n, cap;
+};
+
+/* one record: is it a session that can no longer close? */
+static void judge_session(const char *id, const char *value, void *arg)
+{
+	struct prune *p = arg;
+	char host[256], pid[24], start[24], why[64] = "";
+	long long started;
+	long pidv;
+
+	pu_session_field(value, "host", host, sizeof(host));
+	pu_session_field(value, "pid", pid, sizeof(pid));
+	pu_session_field(value, "start", start, sizeof(start));
+	started = atoll(start);
+	pidv = atol(pid);
+	if (strcmp(host, p->host) == 0 && pidv > 0 && kill((pid_t)pidv, 0) != 0 &&
+	    errno == ESRCH)
+		snprintf(why, sizeof(why), "process %ld is gone", pidv);
+	else if (p->c->older_than >= 0 &&
+		 started < p->now - p->c->older_than * 86400)
+		snprintf(why, sizeof(why), "older than %ld days", p->c->older_than);
+	if (why[0] == '\0' || strlen(id) > PU_SESSION_ID_LEN)
+		return;
+	if (p->n == p->cap) {
+		size_t ncap = p->cap ? p->cap * 2 : 16;
+		void *ni = realloc(p->ids, ncap * sizeof(*p->ids));
+		void *nw;
+
+		if (ni == NULL)
+			return;
+		p->ids = ni;
+		nw = realloc(p->why, ncap * sizeof(*p->why));
+		if (nw == NULL)
+			return;
+		p->why = nw;
+		p->cap = ncap;
+	}
+	snprintf(p->ids[p->n], sizeof(p->ids[p->n]), "%s", id);
+	snprintf(p->why[p->n], sizeof(p->why[p->n]), "%s", why);
+	p->n++;
+}
+
+static bool prune_user(const char *name, size_t len, void *arg)
+{
+	struct prune *p = arg;
+	struct ctl *c = p->c;
+	struct pu_err err = { PU_OK, "" };
+	char *user = strndup(name, len);
+
+	if (user == NULL)
+		return false;
+	p->n = 0;
+	ctl_restart(c);
+	if (pu_users_sessions(c->r, &c->dl, c->o.prefix, user, judge_session, p,
+			      &err) != PU_OK) {
+		p->rc = ctl_fail(user, &err);
+		free(user);
+		return false;
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		if (pu_users_session_remove(c->r, &c->dl, c->o.prefix, user,
+					    p->ids[i], &err) != PU_OK) {
+			p->rc = ctl_fail(user, &err);
+			break;
+		}
+		put_clean(user);
+		printf(": removed session %s (%s)\n", p->ids[i], p->why[i]);
+		p->removed++;
+	}
+	free(user);
+	return p->rc == EXIT_OK;
+}
+
+static int prune(struct ctl *c)
+{
+	struct pu_err err = { PU_OK, "" };
+	struct prune p;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	p.c = c;
+	p.now = (long long)time(NULL);
+	if (gethostname(p.host, sizeof(p.host)) != 0)
+		p.host[0] = '\0';
+	p.host[sizeof(p.host) - 1] = '\0';
+	if ((rc = ctl_redis(c)) != EXIT_OK)
+		return rc;
+	if (pu_users_scan(c->r, c->o.timeout_ms, c->o.prefix, "sessions",
+			  prune_user, &p, &err) != PU_OK)
+		p.rc = ctl_fail("sessions prune", &err);
+	if (p.rc == EXIT_OK)
+		printf("%zu session record(s) removed\n", p.removed);
+	free(p.ids);
+	free(p.why);
+	return p.rc;
 }
 
 static int sessions_of(struct ctl *c, const char *user)
@@ -342,8 +469,11 @@ int cmd_sessions(struct ctl *c, int argc, char **argv)
 	struct locked_scan s = { c, 0, EXIT_OK };
 	int rc;
 
+	if (argc == 1 && strcmp(argv[0], "prune") == 0)
+		return prune(c);
 	if (argc > 1)
-		return ctl_error(EXIT_USAGE, "usage: unifiedctl sessions [USER]");
+		return ctl_error(EXIT_USAGE, "usage: unifiedctl sessions [USER] | "
+				 "sessions prune [--older-than DAYS]");
 	if (argc == 1 && (rc = ctl_user_name(argv[0])) != EXIT_OK)
 		return rc;
 	if ((rc = ctl_redis(c)) != EXIT_OK)

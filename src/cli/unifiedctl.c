@@ -47,7 +47,10 @@ static const struct command commands[] = {
 	  "  every locked user; reset clears USER's failures.\n" },
 	{ "sessions", PU_BACKEND_REDIS, cmd_sessions,
 	  "unifiedctl [OPTIONS] sessions [USER]\n"
-	  "  Open sessions recorded by the redis backend.\n" },
+	  "unifiedctl [OPTIONS] sessions prune [--older-than DAYS]\n"
+	  "  Open sessions recorded by the redis backend.  prune removes the\n"
+	  "  records of this host's sessions whose process is gone, and with\n"
+	  "  --older-than those of any host started more than DAYS days ago.\n" },
 	{ "init", PU_BACKEND_REPLAY, cmd_init,
 	  "unifiedctl [OPTIONS] init\n"
 	  "  Create the replay key (key_file=, root, 0600) and store directory\n"
@@ -72,6 +75,7 @@ static void usage(FILE *fp)
 	      "  user show USER | user list           show (never the hash itself)\n"
 	      "  faillock show [USER] | faillock reset USER\n"
 	      "  sessions [USER]                      open sessions\n"
+	      "  sessions prune [--older-than DAYS]   remove sessions that cannot close\n"
 	      "  init                                 create key_file= and dir= (replay)\n"
 	      "  history show USER | history clear USER   replay entries (never secrets)\n"
 	      "\n"
@@ -256,6 +260,7 @@ static const struct option long_opts[] = {
 	{ "service", required_argument, NULL, 's' },
 	{ "password-stdin", no_argument, NULL, 'p' },
 	{ "at", required_argument, NULL, 'a' },
+	{ "older-than", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -270,12 +275,24 @@ int main(int argc, char **argv)
 
 	if (c == NULL)
 		return EXIT_FAIL;
+	c->older_than = -1;
 	while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': c->config = optarg; break;
 		case 's': c->service = optarg; break;
 		case 'p': c->password_stdin = true; break;
 		case 'a': c->at = optarg; break;
+		case 'o': {
+			char *end;
+
+			c->older_than = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || c->older_than < 0) {
+				free(c);
+				return ctl_error(EXIT_USAGE,
+						 "--older-than takes a number of days");
+			}
+			break;
+		}
 		case 'h': help = true; break;
 		case 'V':
 			printf("unifiedctl (pam_unified) %s\n", PU_VERSION);

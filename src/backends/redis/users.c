@@ -559,6 +559,23 @@ enum pu_status pu_users_session_close(struct pu_redis *r,
 	return st;
 }
 
+enum pu_status pu_users_session_remove(struct pu_redis *r,
+				       const struct pu_deadline *dl,
+				       const char *prefix, const char *user,
+				       const char *id, struct pu_err *err)
+{
+	char skey[PU_KEY_MAX];
+	struct pu_redis_cmd cmd;
+	enum pu_status st;
+
+	if ((st = key(skey, prefix, "sessions", user, err)) != PU_OK)
+		return st;
+	pu_cmd_init(&cmd, "HDEL");
+	pu_cmd_add(&cmd, skey);
+	pu_cmd_add(&cmd, id);
+	return run_checked(r, dl, 1, &cmd, err);
+}
+
 /* KEYS[1] user hash; ARGV: mode, expected old hash, new hash, now.
  * Returns 1 when written, 0 when the condition failed. */
 static const char set_password_lua[] =

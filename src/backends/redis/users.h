@@ -162,6 +162,12 @@ enum pu_status pu_users_session_close(struct pu_redis *r,
 				      const struct pu_session *s, bool *existed,
 				      struct pu_err *err);
 
+/* Removes one session record by id (unifiedctl sessions prune). */
+enum pu_status pu_users_session_remove(struct pu_redis *r,
+				       const struct pu_deadline *dl,
+				       const char *prefix, const char *user,
+				       const char *id, struct pu_err *err);
+
 /* One field of a session record, decoded ("" when absent). */
 bool pu_session_field(const char *record, const char *name, char *out,
 		      size_t size);
