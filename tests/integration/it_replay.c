@@ -163,14 +163,19 @@ static void replayshield_scenario(void **state)
 	}
 }
 
-/* the redis store checks membership in a set kept beside the history
- * list; a list without its set (written before the set existed) is
- * indexed on first use, not taken for "no history" */
-static void redis_set_rebuilt(void **state)
+/* the redis store keeps a history as a sorted set; a list written by an
+ * earlier version is folded in on first use, not taken for "no history" */
+static void redis_list_folded(void **state)
 {
-	char *del[] = { "redis-cli", "-s", sock, "DEL", "pam:replayset:{idx}", NULL };
-	char *card[] = { "redis-cli", "-s", sock, "SCARD", "pam:replayset:{idx}",
+	char *card[] = { "redis-cli", "-s", sock, "ZCARD", "pam:replayhist:{idx}",
 			 NULL };
+	char *to_list[] = { "redis-cli", "-s", sock, "EVAL",
+		"local m = redis.call('ZREVRANGE', KEYS[1], 0, -1) "
+		"for _, x in ipairs(m) do redis.call('RPUSH', KEYS[2], x) end "
+		"redis.call('DEL', KEYS[1]) return #m", "2", "pam:replayhist:{idx}",
+		"pam:replay:{idx}", NULL };
+	char *exists[] = { "redis-cli", "-s", sock, "EXISTS", "pam:replay:{idx}",
+			   NULL };
 	char out[64];
 
 	(void)state;
@@ -178,11 +183,16 @@ static void redis_set_rebuilt(void **state)
 	assert_int_equal(login("r-w2", "idx", "idx-2", true), PAM_SUCCESS);
 	assert_int_equal(login("r-w2", "idx", "idx-3", true), PAM_SUCCESS);
 	assert_int_equal(it_run(card, NULL, out, sizeof(out)), 0);
-	assert_int_equal(atoi(out), 2); /* trimmed with the list */
-	assert_int_equal(it_run(del, NULL, NULL, 0), 0);
+	assert_int_equal(atoi(out), 2); /* trimmed to the window */
+	/* as an older version would have left it: a list, newest first */
+	assert_int_equal(it_run(to_list, NULL, out, sizeof(out)), 0);
+	assert_int_equal(atoi(out), 2);
 	assert_int_equal(login("r-w2", "idx", "idx-2", false), PAM_AUTH_ERR);
 	assert_int_equal(it_run(card, NULL, out, sizeof(out)), 0);
 	assert_int_equal(atoi(out), 2);
+	assert_int_equal(it_run(exists, NULL, out, sizeof(out)), 0);
+	assert_int_equal(atoi(out), 0);
+	/* idx-1 fell out of the window before the fold: free again */
 	assert_int_equal(login("r-w2", "idx", "idx-1", true), PAM_SUCCESS);
 }
 
@@ -486,7 +496,7 @@ static void no_plaintext(void **state)
 		assert_int_equal(it_run(argv, NULL, NULL, 0), 0);
 	}
 	snprintf(rdb, sizeof(rdb), "%s/dump.rdb", it_dir());
-	assert_true(file_has(rdb, "pam:replay:{canary}")); /* the dump is real */
+	assert_true(file_has(rdb, "pam:replayhist:{canary}")); /* the dump is real */
 	assert_false(file_has(rdb, canary));
 	assert_false(it_log_has_quiet(canary));
 }
@@ -545,7 +555,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(replayshield_scenario),
 		cmocka_unit_test(refused_message_and_log),
-		cmocka_unit_test(redis_set_rebuilt),
+		cmocka_unit_test(redis_list_folded),
 		cmocka_unit_test(pending_without_session),
 		cmocka_unit_test(auth_and_session_in_two_processes),
 		cmocka_unit_test(commit_at_auth),

@@ -22,11 +22,13 @@
  * records.  A file of any other shape, or whose trailer does not verify
  * (for this user), is corrupt: an error, never "empty history".
  *
- * store=redis (store_redis.c): PREFIX replay:{user} (list, history, newest
- * first), PREFIX replayset:{user} (set, the same members: an O(1) check at
- * any window), PREFIX replayinflight:{user} (hash, login id -> mac ":"
- * expiry; the key expires after pending_ttl), PREFIX pwhist:{user}
- * (list), hex MACs, updated by Lua scripts.
+ * store=redis (store_redis.c): PREFIX replayhist:{user} (sorted set, hex
+ * MAC scored by when it was used, in microseconds: an O(log n) check at
+ * any window, and times), PREFIX replayinflight:{user} (hash, login id ->
+ * mac ":" expiry; the key expires after pending_ttl), PREFIX
+ * pwhistory:{user} (sorted set, as the history), updated by Lua scripts.
+ * The lists of earlier versions (replay:, replayset:, pwhist:) are folded
+ * in on first use.
  */
 #ifndef PU_REPLAY_STORE_H
 #define PU_REPLAY_STORE_H

@@ -380,10 +380,12 @@ static enum pu_status write_all(int fd, const unsigned char *buf, size_t len,
 	return PU_OK;
 }
 
-/* write-temp, fsync, rename, fsync(dir); buf is freed */
+/* write-temp, fsync, rename, fsync(dir); buf is freed.  Without
+ * durable, no fsync: what a crash may lose is only worth the rename's
+ * atomicity (the pending logins die with the machine anyway). */
 static enum pu_status replace_file(const char *dir, const char *tmp,
 				   const char *path, unsigned char *buf,
-				   size_t len, struct pu_err *err)
+				   size_t len, bool durable, struct pu_err *err)
 {
 	enum pu_status s;
 	int fd, dfd;
@@ -396,7 +398,7 @@ static enum pu_status replace_file(const char *dir, const char *tmp,
 			       strerror(errno));
 	}
 	s = write_all(fd, buf, len, err);
-	if (s == PU_OK && fsync(fd) != 0)
+	if (s == PU_OK && durable && fsync(fd) != 0)
 		s = pu_fail(err, PU_UNAVAIL, "replay store fsync: %s",
 			    strerror(errno));
 	close(fd);
@@ -408,6 +410,8 @@ static enum pu_status replace_file(const char *dir, const char *tmp,
 		unlink(tmp);
 		return s;
 	}
+	if (!durable)
+		return PU_OK;
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
 		fsync(dfd);
@@ -428,7 +432,7 @@ static enum pu_status write_user(const struct pu_replay_ctx *c,
 	s = pu_replay_file_serialise(c->key, c->keylen, user, d, &buf, &len, err);
 	if (s != PU_OK)
 		return s;
-	return replace_file(c->o->dir, p->tmp, p->data, buf, len, err);
+	return replace_file(c->o->dir, p->tmp, p->data, buf, len, true, err);
 }
 
 static enum pu_status write_pending(const struct pu_replay_ctx *c,
@@ -443,7 +447,7 @@ static enum pu_status write_pending(const struct pu_replay_ctx *c,
 	s = pu_pending_serialise(c->key, c->keylen, pf, &buf, &len, err);
 	if (s != PU_OK)
 		return s;
-	return replace_file(c->o->dir, p->ptmp, p->pending, buf, len, err);
+	return replace_file(c->o->dir, p->ptmp, p->pending, buf, len, false, err);
 }
 
 /* flock, polled so that the wait ends at the deadline */
@@ -473,7 +477,7 @@ static enum pu_status lock_file(const char *path, const struct pu_deadline *dl,
 				       "timed out waiting for the replay store lock");
 		}
 		poll(NULL, 0, wait_ms < left ? wait_ms : left);
-		if (wait_ms < 16)
+		if (wait_ms < 4)
 			wait_ms *= 2;
 	}
 	*fd = lfd;

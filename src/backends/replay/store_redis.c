@@ -16,8 +16,12 @@
 #define PU_STR_(x) #x
 #define PU_STR(x) PU_STR_(x)
 
+/* hist and pw are sorted sets (score: microseconds, server time);
+ * old_hist/old_set/old_pw are the lists of earlier versions, folded in
+ * on first use */
 struct rkeys {
-	char hist[RKEY], set[RKEY], pend[RKEY], pw[RKEY];
+	char hist[RKEY], pend[RKEY], pw[RKEY];
+	char old_hist[RKEY], old_set[RKEY], old_pw[RKEY];
 };
 
 static bool one_key(char *buf, const char *prefix, const char *kind,
@@ -31,10 +35,12 @@ static bool one_key(char *buf, const char *prefix, const char *kind,
 static enum pu_status rkeys(const struct pu_replay_ctx *c, const char *user,
 			    struct rkeys *k, struct pu_err *err)
 {
-	if (!one_key(k->hist, c->prefix, "replay", user) ||
-	    !one_key(k->set, c->prefix, "replayset", user) ||
+	if (!one_key(k->hist, c->prefix, "replayhist", user) ||
 	    !one_key(k->pend, c->prefix, "replayinflight", user) ||
-	    !one_key(k->pw, c->prefix, "pwhist", user))
+	    !one_key(k->pw, c->prefix, "pwhistory", user) ||
+	    !one_key(k->old_hist, c->prefix, "replay", user) ||
+	    !one_key(k->old_set, c->prefix, "replayset", user) ||
+	    !one_key(k->old_pw, c->prefix, "pwhist", user))
 		return pu_fail(err, PU_USER_UNKNOWN, "user name too long for a key");
 	return PU_OK;
 }
@@ -71,34 +77,33 @@ static enum pu_status script(const struct pu_replay_ctx *c, const char *body,
 	return st;
 }
 
-/* Shared Lua: the history list (newest first) and a set of the same
- * members, so that the check is one SISMEMBER whatever the window.  A
- * list written before the set existed is indexed once. */
-#define LUA_HIST_LIB \
-	"local function index(l, set) " \
-	"  if redis.call('EXISTS', set) == 0 and redis.call('LLEN', l) > 0 then " \
-	"    for _, m in ipairs(redis.call('LRANGE', l, 0, -1)) do " \
-	"      redis.call('SADD', set, m) end end end " \
-	"local function seen(l, set, mac, w) " \
-	"  index(l, set) " \
-	"  if redis.call('LLEN', l) <= w then " \
-	"    return redis.call('SISMEMBER', set, mac) == 1 end " \
-	"  for _, m in ipairs(redis.call('LRANGE', l, 0, w - 1)) do " \
-	"    if m == mac then return true end end return false end " \
-	"local function push(l, set, mac, w) " \
-	"  index(l, set) " \
-	"  redis.call('LREM', l, 0, mac) redis.call('LPUSH', l, mac) " \
-	"  redis.call('SADD', set, mac) " \
-	"  for _, m in ipairs(redis.call('LRANGE', l, w, -1)) do " \
-	"    redis.call('SREM', set, m) end " \
-	"  redis.call('LTRIM', l, 0, w - 1) end "
+/* Shared Lua.  A history is a sorted set of MACs scored by when they were
+ * used (microseconds of the server's clock): the check is one ZREVRANK,
+ * O(log n) at any window, and the times are kept.  A list written by an
+ * earlier version is folded in once (oldest first, scores 1..n). */
+#define LUA_LIB \
+	"local function now_us() local t = redis.call('TIME') " \
+	"  return tonumber(t[1]) * 1000000 + tonumber(t[2]) end " \
+	"local function fold(z, l, extra) " \
+	"  if redis.call('EXISTS', l) == 1 then " \
+	"    local m = redis.call('LRANGE', l, 0, -1) " \
+	"    for i = #m, 1, -1 do redis.call('ZADD', z, 'NX', #m - i + 1, m[i]) end " \
+	"    redis.call('DEL', l) end " \
+	"  if extra then redis.call('DEL', extra) end end " \
+	"local function seen(z, mac, w) " \
+	"  local r = redis.call('ZREVRANK', z, mac) " \
+	"  return r ~= false and r < w end " \
+	"local function push(z, mac, w) " \
+	"  redis.call('ZADD', z, now_us(), mac) " \
+	"  redis.call('ZREMRANGEBYRANK', z, 0, -(w + 1)) end "
 
-/* KEYS history, in-flight hash, history set; ARGV mac, window, now, ttl,
- * login id ('' for commit=auth).  1 = refused (among the last window, or
- * pending for a login in flight), 0 = recorded. */
-static const char lua_login[] = LUA_HIST_LIB
+/* KEYS history, in-flight hash, old list, old set; ARGV mac, window, now,
+ * ttl, login id ('' for commit=auth).  1 = refused (among the last window,
+ * or pending for a login in flight), 0 = recorded. */
+static const char lua_login[] = LUA_LIB
+	"fold(KEYS[1], KEYS[3], KEYS[4]) "
 	"local w, now = tonumber(ARGV[2]), tonumber(ARGV[3]) "
-	"if w > 0 and seen(KEYS[1], KEYS[3], ARGV[1], w) then return 1 end "
+	"if w > 0 and seen(KEYS[1], ARGV[1], w) then return 1 end "
 	"local p, live = redis.call('HGETALL', KEYS[2]), {} "
 	"for i = 1, #p, 2 do "
 	"  local mac, exp = string.match(p[i + 1], '^(%x+):(%d+)$') "
@@ -108,7 +113,7 @@ static const char lua_login[] = LUA_HIST_LIB
 	"  else live[#live + 1] = { p[i], tonumber(exp) } end "
 	"end "
 	"if ARGV[5] == '' then "
-	"  if w > 0 then push(KEYS[1], KEYS[3], ARGV[1], w) end "
+	"  if w > 0 then push(KEYS[1], ARGV[1], w) end "
 	"  return 0 end "
 	"if #live >= " PU_STR(PU_PENDING_MAX) " then "
 	"  table.sort(live, function(a, b) return a[2] < b[2] end) "
@@ -117,25 +122,26 @@ static const char lua_login[] = LUA_HIST_LIB
 	"redis.call('EXPIRE', KEYS[2], ARGV[4]) "
 	"return 0";
 
-/* KEYS history, in-flight hash, history set; ARGV login id, window, now.
- * 1 when that login's entry became history. */
-static const char lua_commit[] = LUA_HIST_LIB
+/* KEYS history, in-flight hash, old list, old set; ARGV login id, window,
+ * now.  1 when that login's entry became history. */
+static const char lua_commit[] = LUA_LIB
+	"fold(KEYS[1], KEYS[3], KEYS[4]) "
 	"local v = redis.call('HGET', KEYS[2], ARGV[1]) "
 	"if not v then return 0 end "
 	"redis.call('HDEL', KEYS[2], ARGV[1]) "
 	"local mac, exp = string.match(v, '^(%x+):(%d+)$') "
 	"if not mac or tonumber(exp) <= tonumber(ARGV[3]) then return 0 end "
 	"local w = tonumber(ARGV[2]) "
-	"if w > 0 then push(KEYS[1], KEYS[3], mac, w) end "
+	"if w > 0 then push(KEYS[1], mac, w) end "
 	"return 1";
 
-/* KEYS pwhist; ARGV mac, remember, record.  1 = used before. */
-static const char lua_pwhist[] =
+/* KEYS password history, old list; ARGV mac, remember, record.
+ * 1 = used before. */
+static const char lua_pwhist[] = LUA_LIB
+	"fold(KEYS[1], KEYS[2], nil) "
 	"local r = tonumber(ARGV[2]) "
-	"for _, m in ipairs(redis.call('LRANGE', KEYS[1], 0, r - 1)) do "
-	"  if m == ARGV[1] then return 1 end end "
-	"if ARGV[3] == '1' then redis.call('LREM', KEYS[1], 0, ARGV[1]) "
-	"  redis.call('LPUSH', KEYS[1], ARGV[1]) redis.call('LTRIM', KEYS[1], 0, r - 1) end "
+	"if seen(KEYS[1], ARGV[1], r) then return 1 end "
+	"if ARGV[3] == '1' then push(KEYS[1], ARGV[1], r) end "
 	"return 0";
 
 static enum pu_status redis_login(const struct pu_replay_ctx *c,
@@ -146,7 +152,7 @@ static enum pu_status redis_login(const struct pu_replay_ctx *c,
 {
 	struct rkeys k;
 	char hm[2 * PU_MAC_LEN + 1], w[24], n[24], ttl[24], hid[2 * PU_ID_LEN + 1];
-	const char *keys[3] = { k.hist, k.pend, k.set };
+	const char *keys[4] = { k.hist, k.pend, k.old_hist, k.old_set };
 	const char *args[5] = { hm, w, n, ttl, hid };
 	long long r = 0;
 	enum pu_status st;
@@ -162,7 +168,7 @@ static enum pu_status redis_login(const struct pu_replay_ctx *c,
 	snprintf(w, sizeof(w), "%ld", c->o->window);
 	snprintf(n, sizeof(n), "%lld", now);
 	snprintf(ttl, sizeof(ttl), "%ld", c->o->pending_ttl);
-	st = script(c, lua_login, 3, keys, 5, args, &r, err);
+	st = script(c, lua_login, 4, keys, 5, args, &r, err);
 	*replayed = st == PU_OK && r == 1;
 	return st;
 }
@@ -174,7 +180,7 @@ static enum pu_status redis_commit(const struct pu_replay_ctx *c,
 {
 	struct rkeys k;
 	char w[24], n[24], hid[2 * PU_ID_LEN + 1];
-	const char *keys[3] = { k.hist, k.pend, k.set };
+	const char *keys[4] = { k.hist, k.pend, k.old_hist, k.old_set };
 	const char *args[3] = { hid, w, n };
 	long long r = 0;
 	enum pu_status st;
@@ -185,7 +191,7 @@ static enum pu_status redis_commit(const struct pu_replay_ctx *c,
 	pu_hex_encode(id, PU_ID_LEN, hid);
 	snprintf(w, sizeof(w), "%ld", c->o->window);
 	snprintf(n, sizeof(n), "%lld", now);
-	st = script(c, lua_commit, 3, keys, 3, args, &r, err);
+	st = script(c, lua_commit, 4, keys, 3, args, &r, err);
 	*committed = st == PU_OK && r == 1;
 	return st;
 }
@@ -198,7 +204,7 @@ static enum pu_status redis_pwhist(const struct pu_replay_ctx *c,
 {
 	struct rkeys k;
 	char hm[2 * PU_MAC_LEN + 1], r[24];
-	const char *keys[1] = { k.pw };
+	const char *keys[2] = { k.pw, k.old_pw };
 	const char *args[3] = { hm, r, record ? "1" : "0" };
 	long long res = 0;
 	enum pu_status st;
@@ -209,40 +215,45 @@ static enum pu_status redis_pwhist(const struct pu_replay_ctx *c,
 		return st;
 	pu_hex_encode(mac, PU_MAC_LEN, hm);
 	snprintf(r, sizeof(r), "%ld", c->o->remember);
-	st = script(c, lua_pwhist, 1, keys, 3, args, &res, err);
+	st = script(c, lua_pwhist, 2, keys, 3, args, &res, err);
 	*used = st == PU_OK && res == 1;
 	return st;
 }
 
-/* One list (LRANGE) of hex MACs into l; a member that is not one is
- * garbage.  Lists keep no times. */
-static enum pu_status load_list(const struct pu_replay_ctx *c, const char *key,
+/* A history (ZREVRANGE WITHSCORES: newest first) into l; a member that
+ * is not a hex MAC, or a score that is not a number, is garbage. */
+static enum pu_status load_zset(const struct pu_replay_ctx *c, const char *key,
 				struct pu_rlist_data *l, struct pu_err *err)
 {
 	struct pu_redis_cmd cmd;
 	redisReply *rep = NULL;
 	enum pu_status st;
 
-	pu_cmd_init(&cmd, "LRANGE");
+	pu_cmd_init(&cmd, "ZREVRANGE");
 	pu_cmd_add(&cmd, key);
 	pu_cmd_add(&cmd, "0");
 	pu_cmd_add(&cmd, "-1");
+	pu_cmd_add(&cmd, "WITHSCORES");
 	st = pu_redis_run(c->redis, c->dl, 1, &cmd, &rep, err);
 	if (st != PU_OK)
 		return st;
-	if (rep->type != REDIS_REPLY_ARRAY) {
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements % 2 != 0) {
 		freeReplyObject(rep);
-		return pu_fail(err, PU_UNAVAIL, "redis: %s is not a list", key);
+		return pu_fail(err, PU_UNAVAIL, "redis: %s is not a sorted set", key);
 	}
-	for (size_t i = 0; i < rep->elements && l->n < PU_REPLAY_MAX; i++) {
-		const redisReply *m = rep->element[i];
+	for (size_t i = 0; i < rep->elements && l->n < PU_REPLAY_MAX; i += 2) {
+		const redisReply *m = rep->element[i], *sc = rep->element[i + 1];
+		char *end = NULL;
+		double us;
 
-		if (m->type != REDIS_REPLY_STRING ||
-		    !pu_hex_decode(m->str, m->len, l->e[l->n].mac, PU_MAC_LEN)) {
+		if (m->type != REDIS_REPLY_STRING || sc->type != REDIS_REPLY_STRING ||
+		    !pu_hex_decode(m->str, m->len, l->e[l->n].mac, PU_MAC_LEN) ||
+		    (us = strtod(sc->str, &end), end == sc->str || *end != '\0') ||
+		    us < 0) {
 			freeReplyObject(rep);
 			return pu_fail(err, PU_UNAVAIL, "redis: %s holds garbage", key);
 		}
-		l->e[l->n++].t = 0;
+		l->e[l->n++].t = (long long)(us / 1e6);
 	}
 	freeReplyObject(rep);
 	return PU_OK;
@@ -296,11 +307,11 @@ static enum pu_status redis_load(const struct pu_replay_ctx *c,
 	memset(d, 0, sizeof(*d));
 	st = rkeys(c, user, &k, err);
 	if (st == PU_OK)
-		st = load_list(c, k.hist, &d->hist, err);
+		st = load_zset(c, k.hist, &d->hist, err);
 	if (st == PU_OK)
 		st = load_inflight(c, k.pend, &d->pend, err);
 	if (st == PU_OK)
-		st = load_list(c, k.pw, &d->pw, err);
+		st = load_zset(c, k.pw, &d->pw, err);
 	return st;
 }
 
@@ -316,9 +327,11 @@ static enum pu_status redis_clear(const struct pu_replay_ctx *c,
 		return st;
 	pu_cmd_init(&cmd, "DEL");
 	pu_cmd_add(&cmd, k.hist);
-	pu_cmd_add(&cmd, k.set);
 	pu_cmd_add(&cmd, k.pend);
 	pu_cmd_add(&cmd, k.pw);
+	pu_cmd_add(&cmd, k.old_hist);
+	pu_cmd_add(&cmd, k.old_set);
+	pu_cmd_add(&cmd, k.old_pw);
 	st = pu_redis_run(c->redis, c->dl, 1, &cmd, &rep, err);
 	if (st == PU_OK) {
 		if (rep->type == REDIS_REPLY_ERROR)
