@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "backends/backend.h"
 #include "common/managed.h"
@@ -129,6 +130,31 @@ static int get_user(struct pu_call *c)
 }
 
 /*
+ * A password line that steps aside for a user it does not manage still
+ * asks for the passwords when it is the first of its block (no
+ * use_authtok): pam-auth-update gives only the first module of the
+ * password block the lines that prompt, and the modules after it
+ * (pam_unix) use_authtok.  Asked as libpam asks them; then PAM_IGNORE.
+ */
+static int collect_for_next(struct pu_call *c, const struct pu_options *o)
+{
+	const char *pw = NULL;
+	int rc;
+
+	if (c->op != PU_OP_CHAUTHTOK || o->use_authtok)
+		return PAM_IGNORE;
+	if (c->flags & PAM_PRELIM_CHECK) {
+		if (getuid() == 0 && !(c->flags & PAM_CHANGE_EXPIRED_AUTHTOK))
+			return PAM_IGNORE;
+		rc = pam_get_authtok(c->pamh, PAM_OLDAUTHTOK, &pw,
+				     "Current password: ");
+	} else {
+		rc = pam_get_authtok(c->pamh, PAM_AUTHTOK, &pw, NULL);
+	}
+	return rc == PAM_SUCCESS ? PAM_IGNORE : rc;
+}
+
+/*
  * Is this user the line's (managed_group=, managed_uid=)?  PAM_SUCCESS
  * when it is, PAM_IGNORE when it is not: the line steps aside.  A group
  * that does not exist manages nobody (and says so at LOG_ERR): a missing
@@ -152,7 +178,13 @@ static int managed(struct pu_call *c, const struct pu_options *o)
 			return pu_status_to_pam(c->op, err.status);
 		}
 	}
-	return mine ? PAM_SUCCESS : PAM_IGNORE;
+	if (mine)
+		return PAM_SUCCESS;
+	if (o->debug)
+		pam_syslog(c->pamh, LOG_DEBUG,
+			   "op=%s result=ignore reason=\"not a managed user\"",
+			   pu_op_name(c->op));
+	return collect_for_next(c, o);
 }
 
 static int run(struct pu_call *c, const struct pu_backend *be)

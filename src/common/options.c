@@ -612,7 +612,9 @@ enum pu_status pu_options_managed_argv(struct pu_options *o, int argc,
 {
 	pu_options_defaults(o);
 	for (int i = 0; i < argc; i++) {
-		if (argv[i] != NULL && strncmp(argv[i], "managed_", 8) == 0) {
+		if (argv[i] != NULL && (strncmp(argv[i], "managed_", 8) == 0 ||
+					strcmp(argv[i], "use_authtok") == 0 ||
+					strcmp(argv[i], "debug") == 0)) {
 			enum pu_status st = apply_arg(o, argv[i], err);
 
 			if (st != PU_OK)

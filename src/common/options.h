@@ -173,10 +173,10 @@ enum pu_status pu_config_parse(const char *path, const char *text,
 void pu_config_free(struct pu_config *cfg);
 const char *pu_config_path(const struct pu_config *cfg);
 
-/* Only the managed_* arguments of argv, into o (defaults first): the
- * dispatcher decides whether a user is this line's before it reads the
- * configuration file, so that a broken file or backend never touches the
- * users it does not manage. */
+/* Only the managed_*, use_authtok and debug arguments of argv, into o
+ * (defaults first): the dispatcher decides whether a user is this line's
+ * before it reads the configuration file, so that a broken file or
+ * backend never touches the users it does not manage. */
 enum pu_status pu_options_managed_argv(struct pu_options *o, int argc,
 				       const char **argv, struct pu_err *err);
 
