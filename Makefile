@@ -19,9 +19,9 @@ WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Werror
 OPT      ?= -O2 -g
 SAN      ?=
-PKGS     := pam libconfig hiredis libcrypto libxcrypt
+PKGS     := pam libconfig hiredis libssl libcrypto libxcrypt libcares
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS     := $(or $(shell pkg-config --libs $(PKGS) 2>/dev/null),-lpam -lconfig -lhiredis -lcrypto -lcrypt)
+LIBS     := $(or $(shell pkg-config --libs $(PKGS) 2>/dev/null),-lpam -lconfig -lhiredis -lssl -lcrypto -lcrypt -lcares)
 CMOCKA   := $(or $(shell pkg-config --libs cmocka 2>/dev/null),-lcmocka)
 CFLAGS   ?=
 CFLAGS   += -Isrc $(PKG_CFLAGS) -std=gnu11 $(OPT) $(WARN) -fPIC -fvisibility=hidden \

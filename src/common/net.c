@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "net.h"
 
+#include "resolve.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -34,12 +36,17 @@ enum pu_status pu_endpoint_parse(const char *spec, struct pu_endpoint *ep,
 		memcpy(ep->path, spec + 5, strlen(spec + 5) + 1);
 		return PU_OK;
 	}
-	if (strncmp(spec, "tcp://", 6) == 0)
+	if (strncmp(spec, "tcp://", 6) == 0) {
 		hp = spec + 6;
+	} else if (strncmp(spec, "rediss://", 9) == 0) {
+		hp = spec + 9;
+		ep->tls = true;
+	}
 	colon = strrchr(hp, ':');
 	if (colon == NULL || colon == hp || colon[1] == '\0')
 		return pu_fail(err, PU_CONFIG, "%.80s: expected unix:/path, "
-			       "tcp://host:port or host:port", spec);
+			       "tcp://host:port, rediss://host:port or host:port",
+			       spec);
 	hl = (size_t)(colon - hp);
 	if (hp[0] == '[') { /* [::1]:6379 */
 		if (hl < 3 || hp[hl - 1] != ']')
@@ -235,60 +242,58 @@ enum pu_status pu_io_wait_readable(int fd, const struct pu_deadline *dl,
 	return wait_fd(fd, POLLIN, dl, "read reply", err);
 }
 
+/* one address: a non-blocking connect under the deadline */
+static enum pu_status connect_addr(const struct sockaddr *sa, socklen_t len,
+				   const char *host, const char *port,
+				   const struct pu_deadline *dl, int *fd,
+				   struct pu_err *err)
+{
+	int one = 1, soerr = 0, s;
+	socklen_t l = sizeof(soerr);
+	enum pu_status st;
+
+	s = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return pu_fail(err, PU_UNAVAIL, "socket: %s", strerror(errno));
+	setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(s, sa, len) != 0) {
+		if (errno != EINPROGRESS) {
+			st = pu_fail(err, PU_UNAVAIL, "connect %.60s:%.8s: %s",
+				     host, port, strerror(errno));
+			close(s);
+			return st;
+		}
+		st = wait_fd(s, POLLOUT, dl, "connect", err);
+		if (st == PU_OK &&
+		    (getsockopt(s, SOL_SOCKET, SO_ERROR, &soerr, &l) != 0 ||
+		     soerr != 0))
+			st = pu_fail(err, PU_UNAVAIL, "connect %.60s:%.8s: %s", host,
+				     port, strerror(soerr ? soerr : errno));
+		if (st != PU_OK) {
+			close(s);
+			return st;
+		}
+	}
+	*fd = s;
+	return PU_OK;
+}
+
 enum pu_status pu_tcp_connect(const char *host, const char *port,
 			      const struct pu_deadline *dl, int *fd,
 			      struct pu_err *err)
 {
-	struct addrinfo hints, *res = NULL, *ai;
-	enum pu_status st = PU_UNAVAIL;
-	int rc;
+	struct pu_addrs addrs;
+	enum pu_status st = pu_resolve(host, port, dl, &addrs, err);
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-	if (strcmp(host, "localhost") == 0)
-		host = "127.0.0.1";
-	rc = getaddrinfo(host, port, &hints, &res);
-	if (rc != 0)
-		return pu_fail(err, PU_CONFIG, "address %.60s:%.8s: %s", host, port,
-			       gai_strerror(rc));
-	pu_fail(err, PU_UNAVAIL, "connect %.60s:%.8s: no address", host, port);
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		int one = 1, soerr = 0;
-		socklen_t l = sizeof(soerr);
-		int s = socket(ai->ai_family,
-			       ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			       ai->ai_protocol);
-
-		if (s < 0) {
-			st = pu_fail(err, PU_UNAVAIL, "socket: %s", strerror(errno));
-			continue;
-		}
-		setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if (connect(s, ai->ai_addr, ai->ai_addrlen) != 0) {
-			if (errno != EINPROGRESS) {
-				st = pu_fail(err, PU_UNAVAIL, "connect %.60s:%.8s: %s",
-					     host, port, strerror(errno));
-				close(s);
-				continue;
-			}
-			st = wait_fd(s, POLLOUT, dl, "connect", err);
-			if (st == PU_OK &&
-			    (getsockopt(s, SOL_SOCKET, SO_ERROR, &soerr, &l) != 0 ||
-			     soerr != 0))
-				st = pu_fail(err, PU_UNAVAIL, "connect %.60s:%.8s: %s",
-					     host, port, strerror(soerr ? soerr : errno));
-			if (st != PU_OK) {
-				close(s);
-				continue;
-			}
-		}
-		*fd = s;
-		st = PU_OK;
-		break;
+	if (st != PU_OK)
+		return st;
+	/* every address of the name, in order, within the one deadline */
+	for (size_t i = 0; i < addrs.n; i++) {
+		st = connect_addr((const struct sockaddr *)&addrs.a[i],
+				  addrs.len[i], host, port, dl, fd, err);
+		if (st == PU_OK || pu_deadline_left_ms(dl) == 0)
+			return st;
 	}
-	freeaddrinfo(res);
 	return st;
 }
 

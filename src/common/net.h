@@ -14,10 +14,11 @@
 #include "deadline.h"
 #include "status.h"
 
-/* Where to connect: "unix:/path", "tcp://host:port" or "host:port"
- * ("[v6]:port" for an IPv6 literal). */
+/* Where to connect: "unix:/path", "tcp://host:port", "rediss://host:port"
+ * (TLS) or "host:port" ("[v6]:port" for an IPv6 literal). */
 struct pu_endpoint {
 	bool is_unix;
+	bool tls;
 	char path[108];       /* sun_path */
 	char host[256];
 	char port[8];
@@ -40,8 +41,8 @@ enum pu_status pu_unix_connect_plain(const char *path,
 				     const struct pu_deadline *dl, int *fd,
 				     struct pu_err *err);
 
-/* TCP to a numeric address (or "localhost") under the deadline, CLOEXEC,
- * TCP_NODELAY.  Names are not resolved: DNS cannot be bounded by it. */
+/* TCP under the deadline, CLOEXEC, TCP_NODELAY: a name is resolved within
+ * the deadline (resolve.h) and its addresses tried in order. */
 enum pu_status pu_tcp_connect(const char *host, const char *port,
 			      const struct pu_deadline *dl, int *fd,
 			      struct pu_err *err);

@@ -69,12 +69,19 @@ static const struct opt_desc opts_table[] = {
 	/* redis connection */
 	STR("redis", conn.redis),
 	STR("sentinel", conn.sentinel),
+	STR("redis_cluster", conn.cluster),
 	STR("sentinel_master", conn.sentinel_master),
+	STR("sentinel_user", conn.sentinel_user),
+	PATH("sentinel_password_file", conn.sentinel_password_file),
 	STR("redis_user", conn.user),
 	PATH("redis_password_file", conn.password_file),
 	INT("redis_db", conn.db, 0, 65535),
 	ENUM("redis_auth", conn.auth, rauth_names),
 	STR("redis_owner", conn.owner),
+	PATH("redis_tls_ca", conn.tls_ca),
+	PATH("redis_tls_cert", conn.tls_cert),
+	PATH("redis_tls_key", conn.tls_key),
+	STR("redis_tls_server_name", conn.tls_server_name),
 	/* lockout */
 	INT("deny", lock.deny, 0, 1000),
 	INT("fail_interval", lock.fail_interval, 1, 31536000),
@@ -692,11 +699,21 @@ enum pu_status pu_redis_conn_validate(const struct pu_redis_conn *c,
 {
 	enum pu_status st;
 
-	if (c->redis[0] == '\0' && c->sentinel[0] == '\0')
-		return pu_fail(err, PU_CONFIG, "needs redis=URI or sentinel=");
-	if (c->redis[0] != '\0' && c->sentinel[0] != '\0')
+	int kinds = (c->redis[0] != '\0') + (c->sentinel[0] != '\0') +
+		    (c->cluster[0] != '\0');
+
+	if (kinds == 0)
 		return pu_fail(err, PU_CONFIG,
-			       "redis= and sentinel= exclude each other");
+			       "needs redis=URI, sentinel= or redis_cluster=");
+	if (kinds > 1)
+		return pu_fail(err, PU_CONFIG,
+			       "redis=, sentinel= and redis_cluster= exclude each other");
+	if ((c->tls_cert[0] != '\0') != (c->tls_key[0] != '\0'))
+		return pu_fail(err, PU_CONFIG,
+			       "redis_tls_cert= and redis_tls_key= go together");
+	if (c->sentinel_user[0] != '\0' && c->sentinel_password_file[0] == '\0')
+		return pu_fail(err, PU_CONFIG,
+			       "sentinel_user= needs sentinel_password_file=");
 	if (c->sentinel[0] != '\0' && c->sentinel_master[0] == '\0')
 		return pu_fail(err, PU_CONFIG, "sentinel= needs sentinel_master=NAME");
 	if (c->auth == PU_RAUTH_HMAC && c->password_file[0] == '\0')
@@ -710,6 +727,8 @@ enum pu_status pu_redis_conn_validate(const struct pu_redis_conn *c,
 	st = check_list("redis", c->redis, true, err);
 	if (st == PU_OK)
 		st = check_list("sentinel", c->sentinel, false, err);
+	if (st == PU_OK)
+		st = check_list("redis_cluster", c->cluster, false, err);
 	return st;
 }
 

@@ -83,11 +83,19 @@ struct pu_socket_opts {
 struct pu_redis_conn {
 	char redis[PU_LIST_LEN];      /* URI list, tried in order */
 	char sentinel[PU_LIST_LEN];   /* host:port list */
+	char cluster[PU_LIST_LEN];    /* seed nodes of a Redis Cluster */
 	char sentinel_master[128];
+	char sentinel_user[128];
+	char sentinel_password_file[PU_PATH_LEN];
 	char user[128];               /* redis_user= (ACL) */
 	char password_file[PU_PATH_LEN];
 	long db;
 	enum pu_redis_auth auth;
+	/* rediss:// (TLS): verification is always on */
+	char tls_ca[PU_PATH_LEN];     /* file or directory; "" = system */
+	char tls_cert[PU_PATH_LEN];
+	char tls_key[PU_PATH_LEN];
+	char tls_server_name[256];
 	/* who may own a unix: socket and run the server behind it, besides
 	 * root: a user name or uid; "" means the system user "redis" when it
 	 * exists */

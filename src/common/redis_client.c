@@ -1,502 +1,104 @@
 #define _GNU_SOURCE
 #include "redis_client.h"
 
-#include <errno.h>
 #include <poll.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
-#include <unistd.h>
+#include <strings.h>
 
-#include "secret.h"
 #include "net.h"
 
-struct pu_redis {
-	int fd;
-	bool dead;
-	redisReader *reader;
-	char peer[160];
-	/* hiredis 0.14 allocates an aggregate's declared element count
-	 * before any element arrives (`*2147483647` is 17 GB): the reader
-	 * gets our own createArray, which counts the elements of the reply
-	 * being read and refuses past a cap */
-	redisReplyObjectFunctions fns;
-	const redisReplyObjectFunctions *dflt;
-	size_t elements;
-	bool too_big;
+#define SLOTS 16384
+#define MAX_NODES 64
+#define MAX_REDIRECTS 16
+
+struct cnode {
+	struct pu_endpoint ep;
+	struct pu_node *nd;           /* NULL until used */
 };
 
-void pu_cmd_init(struct pu_redis_cmd *c, const char *name)
-{
-	c->argc = 0;
-	pu_cmd_add(c, name);
-}
+struct pu_redis {
+	bool dead;
+	bool cluster;
+	bool view;                    /* a node lent to pu_redis_each_primary */
+	struct pu_node *single;
+	/* cluster */
+	struct pu_redis_conn *o;      /* to connect the nodes it learns */
+	struct cnode nodes[MAX_NODES];
+	size_t nnodes;
+	short slot[SLOTS];            /* index into nodes, -1: unknown */
+	bool tls;
+	char peer[64];
+};
 
-void pu_cmd_addn(struct pu_redis_cmd *c, const char *s, size_t len)
+/* ---------------- slots ---------------- */
+
+static unsigned crc16(const unsigned char *p, size_t len)
 {
-	if (c->argc >= PU_REDIS_MAXARGS) {
-		c->argc = PU_REDIS_MAXARGS + 1; /* refused by pu_redis_run */
-		return;
+	unsigned crc = 0;
+
+	while (len-- > 0) {
+		crc ^= (unsigned)*p++ << 8;
+		for (int i = 0; i < 8; i++)
+			crc = (crc & 0x8000) ? (crc << 1) ^ 0x1021 : crc << 1;
+		crc &= 0xffff;
 	}
-	c->argv[c->argc] = s;
-	c->len[c->argc] = len;
-	c->argc++;
+	return crc;
 }
 
-void pu_cmd_add(struct pu_redis_cmd *c, const char *s)
+unsigned pu_redis_key_slot(const char *key, size_t len)
 {
-	pu_cmd_addn(c, s, strlen(s));
-}
+	const char *open = memchr(key, '{', len), *close;
 
-void pu_redis_free(struct pu_redis *r)
-{
-	if (r == NULL)
-		return;
-	if (r->fd >= 0)
-		close(r->fd);
-	if (r->reader != NULL)
-		redisReaderFree(r->reader);
-	free(r);
-}
-
-bool pu_redis_alive(const struct pu_redis *r)
-{
-	return r != NULL && !r->dead;
-}
-
-bool pu_redis_usable(struct pu_redis *r)
-{
-	struct pollfd p;
-	char b;
-
-	if (r == NULL || r->dead)
-		return false;
-	p.fd = r->fd;
-	p.events = POLLIN;
-	p.revents = 0;
-	if (poll(&p, 1, 0) == 0)
-		return true;
-	/* an idle connection has nothing to read: EOF, an error or stray
-	 * bytes all mean it cannot be trusted with a request */
-	if (!(p.revents & POLLIN) ||
-	    recv(r->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != -1 ||
-	    (errno != EAGAIN && errno != EWOULDBLOCK)) {
-		r->dead = true;
-		return false;
+	if (open != NULL) {
+		close = memchr(open + 1, '}', len - (size_t)(open + 1 - key));
+		if (close != NULL && close > open + 1)
+			return crc16((const unsigned char *)open + 1,
+				     (size_t)(close - open - 1)) & (SLOTS - 1);
 	}
+	return crc16((const unsigned char *)key, len) & (SLOTS - 1);
+}
+
+/* the key a command is routed by; false for keyless commands */
+static bool cmd_key(const struct pu_redis_cmd *c, const char **key, size_t *len)
+{
+	static const char *const keyless[] = {
+		"PING", "ROLE", "SCAN", "AUTH", "SELECT", "INFO", "CLUSTER",
+		"ASKING", "CLIENT", "DBSIZE",
+	};
+	int k = 1;
+
+	if (c->argc < 1)
+		return false;
+	for (size_t i = 0; i < sizeof(keyless) / sizeof(keyless[0]); i++)
+		if (strcasecmp(c->argv[0], keyless[i]) == 0)
+			return false;
+	if (strcasecmp(c->argv[0], "EVAL") == 0 ||
+	    strcasecmp(c->argv[0], "EVALSHA") == 0) {
+		if (c->argc < 4 || atoi(c->argv[2]) < 1)
+			return false;
+		k = 3;
+	}
+	if (c->argc <= k)
+		return false;
+	*key = c->argv[k];
+	*len = c->len[k];
 	return true;
 }
 
-const char *pu_redis_peer(const struct pu_redis *r)
-{
-	return r ? r->peer : "";
-}
-
-void pu_redis_replies_free(redisReply **replies, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (replies[i] != NULL)
-			freeReplyObject(replies[i]);
-		replies[i] = NULL;
-	}
-}
-
-static enum pu_status dead(struct pu_redis *r, struct pu_err *err,
-			   enum pu_status st)
-{
-	r->dead = true;
-	return st == PU_OK ? pu_fail(err, PU_UNAVAIL, "redis: connection lost")
-			   : st;
-}
-
-void pu_redis_wire_free(struct pu_redis_wire *w)
-{
-	if (w->data != NULL) {
-		explicit_bzero(w->data, w->len);
-		free(w->data);
-	}
-	w->data = NULL;
-	w->len = 0;
-}
-
-enum pu_status pu_redis_format(size_t n, const struct pu_redis_cmd *cmds,
-			       struct pu_redis_wire *out, struct pu_err *err)
-{
-	out->data = NULL;
-	out->len = 0;
-	for (size_t i = 0; i < n; i++) {
-		char *one = NULL, *nb;
-		int len;
-
-		if (cmds[i].argc < 1 || cmds[i].argc > PU_REDIS_MAXARGS) {
-			pu_redis_wire_free(out);
-			return pu_fail(err, PU_CONFIG, "redis: bad command");
-		}
-		len = redisFormatCommandArgv(&one, cmds[i].argc,
-					     (const char **)cmds[i].argv,
-					     cmds[i].len);
-		if (len < 0 || one == NULL) {
-			pu_redis_wire_free(out);
-			return pu_fail(err, PU_NOMEM, "out of memory");
-		}
-		/* concatenated by hand so every copy can be wiped (AUTH) */
-		nb = malloc(out->len + (size_t)len);
-		if (nb != NULL) {
-			if (out->data != NULL)
-				memcpy(nb, out->data, out->len);
-			memcpy(nb + out->len, one, (size_t)len);
-		}
-		explicit_bzero(one, (size_t)len);
-		free(one);
-		if (nb == NULL) {
-			pu_redis_wire_free(out);
-			return pu_fail(err, PU_NOMEM, "out of memory");
-		}
-		if (out->data != NULL) {
-			explicit_bzero(out->data, out->len);
-			free(out->data);
-		}
-		out->data = nb;
-		out->len += (size_t)len;
-	}
-	return PU_OK;
-}
-
-enum pu_status pu_redis_write(struct pu_redis *r, const struct pu_deadline *dl,
-			      const struct pu_redis_wire *w, struct pu_err *err)
-{
-	enum pu_status st;
-
-	if (r == NULL || r->dead)
-		return pu_fail(err, PU_UNAVAIL, "redis: not connected");
-	st = pu_io_write_all(r->fd, w->data, w->len, dl, err);
-	return st == PU_OK ? PU_OK : dead(r, err, st);
-}
-
-enum pu_status pu_redis_read(struct pu_redis *r, const struct pu_deadline *dl,
-			     size_t n, redisReply **replies, struct pu_err *err)
-{
-	char buf[16384];
-	size_t got = 0, total = 0;
-	enum pu_status st = PU_OK;
-
-	for (size_t i = 0; i < n; i++)
-		replies[i] = NULL;
-	if (r == NULL || r->dead)
-		return pu_fail(err, PU_UNAVAIL, "redis: not connected");
-	while (got < n) {
-		void *reply = NULL;
-		ssize_t k;
-
-		if (redisReaderGetReply(r->reader, &reply) != REDIS_OK) {
-			if (r->too_big)
-				st = dead(r, err, pu_fail(err, PU_UNAVAIL,
-							  "redis: reply of more than %d elements",
-							  PU_REDIS_MAXELEMENTS));
-			else
-				st = dead(r, err, pu_fail(err, PU_UNAVAIL,
-							  "redis: protocol error: %s",
-							  r->reader->errstr));
-			break;
-		}
-		if (reply != NULL) {
-			replies[got++] = reply;
-			r->elements = 0; /* the next reply has its own budget */
-			continue;
-		}
-		st = pu_io_wait_readable(r->fd, dl, err);
-		if (st != PU_OK) {
-			st = dead(r, err, st);
-			break;
-		}
-		k = recv(r->fd, buf, sizeof(buf), 0);
-		if (k < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (k <= 0) {
-			st = dead(r, err, pu_fail(err, PU_UNAVAIL, "redis: %s",
-						  k == 0 ? "connection closed"
-							 : strerror(errno)));
-			break;
-		}
-		total += (size_t)k;
-		if (total > PU_REDIS_MAXREPLY) {
-			st = dead(r, err, pu_fail(err, PU_UNAVAIL,
-						  "redis: oversized reply"));
-			break;
-		}
-		if (redisReaderFeed(r->reader, buf, (size_t)k) != REDIS_OK) {
-			st = dead(r, err, pu_fail(err, PU_UNAVAIL,
-						  "redis: protocol error"));
-			break;
-		}
-	}
-	if (st != PU_OK)
-		pu_redis_replies_free(replies, n);
-	return st;
-}
-
-enum pu_status pu_redis_run(struct pu_redis *r, const struct pu_deadline *dl,
-			    size_t n, const struct pu_redis_cmd *cmds,
-			    redisReply **replies, struct pu_err *err)
-{
-	struct pu_redis_wire w;
-	enum pu_status st;
-
-	for (size_t i = 0; i < n; i++)
-		replies[i] = NULL;
-	if (r == NULL || r->dead)
-		return pu_fail(err, PU_UNAVAIL, "redis: not connected");
-	st = pu_redis_format(n, cmds, &w, err);
-	if (st != PU_OK)
-		return st;
-	st = pu_redis_write(r, dl, &w, err);
-	pu_redis_wire_free(&w);
-	if (st != PU_OK)
-		return st;
-	return pu_redis_read(r, dl, n, replies, err);
-}
-
-/* The uid trusted besides root to own a Redis UNIX socket and run the
- * server: redis_owner= (a name or a uid), by default the system user
- * "redis" (Debian's redis-server runs as it) when it exists, else none. */
-static enum pu_status socket_owner(const struct pu_redis_conn *o, uid_t *uid,
-				   struct pu_err *err)
-{
-	const char *name = o->owner[0] != '\0' ? o->owner : "redis";
-	struct passwd pw, *res = NULL;
-	char buf[1024], *end;
-	unsigned long v;
-
-	*uid = 0;
-	if (o->owner[0] >= '0' && o->owner[0] <= '9') {
-		errno = 0;
-		v = strtoul(o->owner, &end, 10);
-		if (errno != 0 || *end != '\0' || v >= (unsigned long)(uid_t)-1)
-			return pu_fail(err, PU_CONFIG, "redis_owner=%.40s: bad uid",
-				       o->owner);
-		*uid = (uid_t)v;
-		return PU_OK;
-	}
-	if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) != 0 || res == NULL) {
-		if (o->owner[0] != '\0')
-			return pu_fail(err, PU_CONFIG,
-				       "redis_owner=%.40s: no such user", o->owner);
-		return PU_OK; /* no "redis" user: root only */
-	}
-	*uid = pw.pw_uid;
-	return PU_OK;
-}
-
-static enum pu_status open_fd(const char *uri, const struct pu_redis_conn *o,
-			      const struct pu_deadline *dl, int *fd,
-			      struct pu_err *err)
-{
-	struct pu_endpoint ep;
-	enum pu_status st = pu_endpoint_parse(uri, &ep, err);
-	uid_t owner;
-
-	if (st != PU_OK)
-		return st;
-	if (!ep.is_unix)
-		return pu_tcp_connect(ep.host, ep.port, dl, fd, err);
-	/* the socket backend's checks: whoever listens here receives the
-	 * AUTH secret and answers for every user */
-	st = socket_owner(o, &owner, err);
-	if (st == PU_OK)
-		st = pu_unix_connect(ep.path, owner, dl, fd, err);
-	return st;
-}
-
-static void *capped_array(const redisReadTask *task, int n)
-{
-	struct pu_redis *r = task->privdata;
-
-	if (r == NULL || n < 0 || (size_t)n > PU_REDIS_MAXELEMENTS - r->elements) {
-		if (r != NULL)
-			r->too_big = true;
-		return NULL; /* the reader fails: no allocation happened */
-	}
-	r->elements += (size_t)n;
-	return r->dflt->createArray(task, n);
-}
-
-static struct pu_redis *new_conn(int fd, const char *peer)
-{
-	struct pu_redis *r = calloc(1, sizeof(*r));
-
-	if (r == NULL)
-		return NULL;
-	r->fd = fd;
-	r->reader = redisReaderCreate();
-	if (r->reader == NULL) {
-		free(r);
-		return NULL;
-	}
-	r->dflt = r->reader->fn;
-	r->fns = *r->dflt;
-	r->fns.createArray = capped_array;
-	r->reader->fn = &r->fns;
-	r->reader->privdata = r;
-	snprintf(r->peer, sizeof(r->peer), "%s", peer);
-	return r;
-}
-
-static bool reply_is_ok(const redisReply *rep)
-{
-	return rep != NULL && rep->type == REDIS_REPLY_STATUS &&
-	       strcmp(rep->str, "OK") == 0;
-}
-
-/*
- * QuarkDB's challenge instead of sending the secret:
- *   HMAC-AUTH-GENERATE-CHALLENGE <64 random bytes>
- *     -> C64 "---" milliseconds "---" S64   (must start with our 64 bytes)
- *   HMAC-AUTH-VALIDATE-CHALLENGE <HMAC-SHA256(secret, challenge), 32 raw bytes>
- *     -> +OK
- */
-#define HMAC_RANDOM 64
-#define HMAC_MIN_SECRET 32
-
-static enum pu_status hmac_auth(struct pu_redis *r, const char *secret,
-				size_t slen, const struct pu_deadline *dl,
-				struct pu_err *err)
-{
-	unsigned char mine[HMAC_RANDOM], mac[EVP_MAX_MD_SIZE];
-	unsigned int maclen = 0;
-	struct pu_redis_cmd cmd;
-	redisReply *rep = NULL;
-	enum pu_status st;
-
-	if (slen < HMAC_MIN_SECRET)
-		return pu_fail(err, PU_CONFIG,
-			       "redis_auth=hmac: the secret needs at least %d characters",
-			       HMAC_MIN_SECRET);
-	if (RAND_bytes(mine, sizeof(mine)) != 1)
-		return pu_fail(err, PU_UNAVAIL, "RAND_bytes failed");
-	pu_cmd_init(&cmd, "HMAC-AUTH-GENERATE-CHALLENGE");
-	pu_cmd_addn(&cmd, (const char *)mine, sizeof(mine));
-	st = pu_redis_run(r, dl, 1, &cmd, &rep, err);
-	if (st != PU_OK)
-		return st;
-	if (rep->type != REDIS_REPLY_STRING || rep->len < HMAC_RANDOM + 6 ||
-	    rep->len > 4096 || memcmp(rep->str, mine, HMAC_RANDOM) != 0 ||
-	    memcmp(rep->str + HMAC_RANDOM, "---", 3) != 0) {
-		st = pu_fail(err, PU_UNAVAIL,
-			     "redis %s: bad HMAC challenge (%s)", r->peer,
-			     rep->type == REDIS_REPLY_ERROR ? rep->str
-							     : "not ours");
-		freeReplyObject(rep);
-		return st;
-	}
-	if (HMAC(EVP_sha256(), secret, (int)slen, (unsigned char *)rep->str,
-		 rep->len, mac, &maclen) == NULL || maclen != 32) {
-		freeReplyObject(rep);
-		return pu_fail(err, PU_UNAVAIL, "HMAC-SHA256 failed");
-	}
-	freeReplyObject(rep);
-	rep = NULL;
-	pu_cmd_init(&cmd, "HMAC-AUTH-VALIDATE-CHALLENGE");
-	pu_cmd_addn(&cmd, (const char *)mac, maclen);
-	st = pu_redis_run(r, dl, 1, &cmd, &rep, err);
-	explicit_bzero(mac, sizeof(mac));
-	if (st != PU_OK)
-		return st;
-	if (!(rep->type == REDIS_REPLY_STATUS && strcmp(rep->str, "OK") == 0))
-		st = pu_fail(err, PU_UNAVAIL, "redis %s: HMAC-AUTH refused: %.80s",
-			     r->peer, rep->str ? rep->str : "?");
-	freeReplyObject(rep);
-	return st;
-}
-
-/* AUTH and SELECT in one round trip */
-static enum pu_status handshake(struct pu_redis *r, const struct pu_redis_conn *o,
-				const struct pu_deadline *dl, struct pu_err *err)
-{
-	struct pu_redis_cmd cmds[2];
-	redisReply *rep[2] = { NULL, NULL };
-	char *secret = NULL, db[24];
-	size_t slen = 0, n = 0;
-	enum pu_status st;
-
-	if (o->password_file[0] != '\0') {
-		st = pu_secret_read(o->password_file, &secret, &slen, err);
-		if (st != PU_OK)
-			return st;
-	}
-	if (o->auth == PU_RAUTH_HMAC) {
-		st = hmac_auth(r, secret, slen, dl, err);
-		pu_secret_free(secret);
-		secret = NULL;
-		if (st != PU_OK)
-			return st;
-	} else if (secret != NULL) {
-		pu_cmd_init(&cmds[n], "AUTH");
-		if (o->user[0] != '\0')
-			pu_cmd_add(&cmds[n], o->user);
-		pu_cmd_addn(&cmds[n], secret, slen);
-		n++;
-	}
-	if (o->db != 0) {
-		snprintf(db, sizeof(db), "%ld", o->db);
-		pu_cmd_init(&cmds[n], "SELECT");
-		pu_cmd_add(&cmds[n], db);
-		n++;
-	}
-	if (n == 0)
-		return PU_OK;
-	st = pu_redis_run(r, dl, n, cmds, rep, err);
-	pu_secret_free(secret);
-	if (st != PU_OK)
-		return st;
-	for (size_t i = 0; i < n && st == PU_OK; i++)
-		if (!reply_is_ok(rep[i]))
-			st = pu_fail(err, PU_UNAVAIL, "redis %s: %s refused: %.80s",
-				     r->peer, cmds[i].argv[0],
-				     rep[i] && rep[i]->str ? rep[i]->str : "?");
-	pu_redis_replies_free(rep, n);
-	return st;
-}
-
-static enum pu_status connect_uri(const char *uri, const struct pu_redis_conn *o,
-				  const struct pu_deadline *dl,
-				  struct pu_redis **out, struct pu_err *err)
-{
-	struct pu_redis *r;
-	enum pu_status st;
-	int fd = -1;
-
-	st = open_fd(uri, o, dl, &fd, err);
-	if (st != PU_OK)
-		return st;
-	r = new_conn(fd, uri);
-	if (r == NULL) {
-		close(fd);
-		return pu_fail(err, PU_NOMEM, "out of memory");
-	}
-	st = handshake(r, o, dl, err);
-	if (st != PU_OK) {
-		pu_redis_free(r);
-		return st;
-	}
-	*out = r;
-	return PU_OK;
-}
+/* ---------------- one server: a list, or what a Sentinel names ---------------- */
 
 /* Calls fn for each comma-separated item of list until one succeeds. */
 static enum pu_status each_item(const char *list,
 				enum pu_status (*fn)(const char *item,
 						     const struct pu_redis_conn *o,
 						     const struct pu_deadline *dl,
-						     struct pu_redis **out,
+						     struct pu_node **out,
 						     struct pu_err *err),
 				const struct pu_redis_conn *o,
 				const struct pu_deadline *dl,
-				struct pu_redis **out, struct pu_err *err)
+				struct pu_node **out, struct pu_err *err)
 {
 	enum pu_status st = PU_CONFIG;
 	const char *p = list;
@@ -524,62 +126,256 @@ static enum pu_status each_item(const char *list,
 	return st;
 }
 
+static enum pu_status connect_uri(const char *uri, const struct pu_redis_conn *o,
+				  const struct pu_deadline *dl,
+				  struct pu_node **out, struct pu_err *err)
+{
+	struct pu_endpoint ep;
+	enum pu_status st = pu_endpoint_parse(uri, &ep, err);
+
+	if (st != PU_OK)
+		return st;
+	return pu_node_connect(&ep, o, PU_NODE_DATA, dl, out, err);
+}
+
+/* The primary a Sentinel names; over TLS when the Sentinel was. */
 static enum pu_status via_sentinel(const char *sentinel,
 				   const struct pu_redis_conn *o,
 				   const struct pu_deadline *dl,
-				   struct pu_redis **out, struct pu_err *err)
+				   struct pu_node **out, struct pu_err *err)
 {
-	struct pu_redis *s = NULL, *r = NULL;
+	struct pu_endpoint sep, ep;
+	struct pu_node *s = NULL;
 	struct pu_redis_cmd cmd;
 	redisReply *rep = NULL;
-	char uri[200];
-	enum pu_status st;
-	int fd = -1;
+	enum pu_status st = pu_endpoint_parse(sentinel, &sep, err);
 
-	st = open_fd(sentinel, o, dl, &fd, err);
+	if (st == PU_OK)
+		st = pu_node_connect(&sep, o, PU_NODE_SENTINEL, dl, &s, err);
 	if (st != PU_OK)
 		return st;
-	s = new_conn(fd, sentinel);
-	if (s == NULL) {
-		close(fd);
-		return pu_fail(err, PU_NOMEM, "out of memory");
-	}
 	pu_cmd_init(&cmd, "SENTINEL");
 	pu_cmd_add(&cmd, "get-master-addr-by-name");
 	pu_cmd_add(&cmd, o->sentinel_master);
-	st = pu_redis_run(s, dl, 1, &cmd, &rep, err);
-	pu_redis_free(s);
+	st = pu_node_run(s, dl, 1, &cmd, &rep, err);
+	pu_node_free(s);
 	if (st != PU_OK)
 		return st;
+	memset(&ep, 0, sizeof(ep));
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
 	    rep->element[0]->type != REDIS_REPLY_STRING ||
-	    rep->element[1]->type != REDIS_REPLY_STRING) {
+	    rep->element[1]->type != REDIS_REPLY_STRING ||
+	    rep->element[0]->len == 0 || rep->element[0]->len >= sizeof(ep.host) ||
+	    rep->element[1]->len == 0 || rep->element[1]->len >= sizeof(ep.port) ||
+	    strspn(rep->element[1]->str, "0123456789") != rep->element[1]->len ||
+	    memchr(rep->element[0]->str, '\0', rep->element[0]->len) != NULL) {
 		freeReplyObject(rep);
 		return pu_fail(err, PU_UNAVAIL, "sentinel %s: no primary for %.60s",
 			       sentinel, o->sentinel_master);
 	}
-	snprintf(uri, sizeof(uri), "%s%s%s:%s",
-		 strchr(rep->element[0]->str, ':') ? "[" : "",
-		 rep->element[0]->str,
-		 strchr(rep->element[0]->str, ':') ? "]" : "",
-		 rep->element[1]->str);
+	memcpy(ep.host, rep->element[0]->str, rep->element[0]->len + 1);
+	memcpy(ep.port, rep->element[1]->str, rep->element[1]->len + 1);
+	ep.tls = sep.tls;
 	freeReplyObject(rep);
+	/* a sentinel can lag behind a failover: the server's own ROLE is
+	 * checked in the handshake */
+	st = pu_node_connect(&ep, o, PU_NODE_DATA, dl, out, err);
+	if (st == PU_UNAVAIL && strstr(err ? err->msg : "", "a replica") != NULL)
+		st = pu_fail(err, PU_UNAVAIL,
+			     "sentinel %s named %s:%s, which is not a primary",
+			     sentinel, ep.host, ep.port);
+	return st;
+}
 
-	st = connect_uri(uri, o, dl, &r, err);
+/* ---------------- a cluster ---------------- */
+
+static int find_node(struct pu_redis *r, const char *host, const char *port)
+{
+	for (size_t i = 0; i < r->nnodes; i++)
+		if (strcmp(r->nodes[i].ep.host, host) == 0 &&
+		    strcmp(r->nodes[i].ep.port, port) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int add_node(struct pu_redis *r, const char *host, const char *port)
+{
+	int i = find_node(r, host, port);
+	struct cnode *n;
+
+	if (i >= 0)
+		return i;
+	if (r->nnodes == MAX_NODES || strlen(host) >= sizeof(n->ep.host) ||
+	    strlen(port) >= sizeof(n->ep.port))
+		return -1;
+	n = &r->nodes[r->nnodes];
+	memset(n, 0, sizeof(*n));
+	snprintf(n->ep.host, sizeof(n->ep.host), "%s", host);
+	snprintf(n->ep.port, sizeof(n->ep.port), "%s", port);
+	n->ep.tls = r->tls;
+	return (int)r->nnodes++;
+}
+
+static enum pu_status node_of(struct pu_redis *r, int i,
+			      const struct pu_deadline *dl, struct pu_node **nd,
+			      struct pu_err *err)
+{
+	struct cnode *n = &r->nodes[i];
+	enum pu_status st;
+
+	if (n->nd != NULL && !pu_node_alive(n->nd)) {
+		pu_node_free(n->nd);
+		n->nd = NULL;
+	}
+	if (n->nd == NULL) {
+		st = pu_node_connect(&n->ep, r->o, PU_NODE_CLUSTER, dl, &n->nd, err);
+		if (st != PU_OK)
+			return st;
+	}
+	*nd = n->nd;
+	return PU_OK;
+}
+
+/* "host:port" of a MOVED or ASK into a node index */
+static int node_at(struct pu_redis *r, const char *addr)
+{
+	char host[256], port[8];
+	const char *colon = strrchr(addr, ':');
+	size_t hl;
+
+	if (colon == NULL || colon == addr)
+		return -1;
+	hl = (size_t)(colon - addr);
+	if (hl >= sizeof(host) || strlen(colon + 1) >= sizeof(port))
+		return -1;
+	memcpy(host, addr, hl);
+	host[hl] = '\0';
+	snprintf(port, sizeof(port), "%s", colon + 1);
+	return add_node(r, host, port);
+}
+
+/* CLUSTER SLOTS from node i into the map */
+static enum pu_status load_slots(struct pu_redis *r, int i,
+				 const struct pu_deadline *dl, struct pu_err *err)
+{
+	struct pu_redis_cmd cmd;
+	struct pu_node *nd;
+	redisReply *rep = NULL;
+	enum pu_status st = node_of(r, i, dl, &nd, err);
+	const char *seed_host = r->nodes[i].ep.host;
+
 	if (st != PU_OK)
 		return st;
-	/* a sentinel can lag behind a failover: ask the server itself */
-	pu_cmd_init(&cmd, "ROLE");
-	st = pu_redis_run(r, dl, 1, &cmd, &rep, err);
-	if (st == PU_OK) {
-		if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 1 ||
-		    rep->element[0]->type != REDIS_REPLY_STRING ||
-		    strcmp(rep->element[0]->str, "master") != 0)
-			st = pu_fail(err, PU_UNAVAIL,
-				     "sentinel %s named %s, which is not a primary",
-				     sentinel, uri);
+	pu_cmd_init(&cmd, "CLUSTER");
+	pu_cmd_add(&cmd, "SLOTS");
+	st = pu_node_run(nd, dl, 1, &cmd, &rep, err);
+	if (st != PU_OK)
+		return st;
+	if (rep->type != REDIS_REPLY_ARRAY) {
+		st = pu_fail(err, PU_UNAVAIL, "redis %s: CLUSTER SLOTS: %.80s",
+			     pu_node_peer(nd),
+			     rep->type == REDIS_REPLY_ERROR ? rep->str : "garbage");
 		freeReplyObject(rep);
+		return st;
 	}
+	for (size_t k = 0; k < SLOTS; k++)
+		r->slot[k] = -1;
+	for (size_t k = 0; k < rep->elements; k++) {
+		const redisReply *e = rep->element[k], *m;
+		char port[16];
+		int idx;
+
+		if (e->type != REDIS_REPLY_ARRAY || e->elements < 3 ||
+		    e->element[0]->type != REDIS_REPLY_INTEGER ||
+		    e->element[1]->type != REDIS_REPLY_INTEGER)
+			continue;
+		m = e->element[2];
+		if (m->type != REDIS_REPLY_ARRAY || m->elements < 2 ||
+		    m->element[0]->type != REDIS_REPLY_STRING ||
+		    m->element[1]->type != REDIS_REPLY_INTEGER)
+			continue;
+		snprintf(port, sizeof(port), "%lld", m->element[1]->integer);
+		idx = add_node(r, m->element[0]->len ? m->element[0]->str :
+			       seed_host, port);
+		if (idx < 0)
+			continue;
+		for (long long s = e->element[0]->integer;
+		     s <= e->element[1]->integer && s < SLOTS; s++)
+			if (s >= 0)
+				r->slot[s] = (short)idx;
+	}
+	freeReplyObject(rep);
+	return PU_OK;
+}
+
+/* a fresh map from any node that answers */
+static enum pu_status refresh(struct pu_redis *r, const struct pu_deadline *dl,
+			      struct pu_err *err)
+{
+	enum pu_status st = pu_fail(err, PU_UNAVAIL, "redis cluster: no node");
+
+	for (size_t i = 0; i < r->nnodes && pu_deadline_left_ms(dl) > 0; i++) {
+		st = load_slots(r, (int)i, dl, err);
+		if (st == PU_OK || st == PU_CONFIG || st == PU_NOMEM)
+			return st;
+	}
+	return st;
+}
+
+static enum pu_status connect_cluster(const struct pu_redis_conn *o,
+				      const struct pu_deadline *dl,
+				      struct pu_redis *r, struct pu_err *err)
+{
+	const char *p = o->cluster;
+
+	r->o = malloc(sizeof(*r->o));
+	if (r->o == NULL)
+		return pu_fail(err, PU_NOMEM, "out of memory");
+	*r->o = *o;
+	r->cluster = true;
+	while (*p != '\0') {
+		char item[256];
+		struct pu_endpoint ep;
+		size_t len = strcspn(p, ",");
+		enum pu_status st;
+
+		if (len == 0 || len >= sizeof(item))
+			return pu_fail(err, PU_CONFIG, "bad redis_cluster= list");
+		memcpy(item, p, len);
+		item[len] = '\0';
+		st = pu_endpoint_parse(item, &ep, err);
+		if (st != PU_OK)
+			return st;
+		r->tls |= ep.tls;
+		if (add_node(r, ep.host, ep.port) < 0)
+			return pu_fail(err, PU_CONFIG, "too many cluster nodes");
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	for (size_t i = 0; i < r->nnodes; i++)
+		r->nodes[i].ep.tls = r->tls;
+	snprintf(r->peer, sizeof(r->peer), "cluster (%zu seed node%s)", r->nnodes,
+		 r->nnodes == 1 ? "" : "s");
+	return refresh(r, dl, err);
+}
+
+enum pu_status pu_redis_connect(const struct pu_redis_conn *o,
+				const struct pu_deadline *dl,
+				struct pu_redis **out, struct pu_err *err)
+{
+	struct pu_redis *r = calloc(1, sizeof(*r));
+	enum pu_status st;
+
+	*out = NULL;
+	if (r == NULL)
+		return pu_fail(err, PU_NOMEM, "out of memory");
+	if (o->cluster[0] != '\0')
+		st = connect_cluster(o, dl, r, err);
+	else if (o->sentinel[0] != '\0')
+		st = each_item(o->sentinel, via_sentinel, o, dl, &r->single, err);
+	else
+		st = each_item(o->redis, connect_uri, o, dl, &r->single, err);
 	if (st != PU_OK) {
 		pu_redis_free(r);
 		return st;
@@ -588,24 +384,310 @@ static enum pu_status via_sentinel(const char *sentinel,
 	return PU_OK;
 }
 
+/* ---------------- routing ---------------- */
+
+static bool error_is(const redisReply *rep, const char *word)
+{
+	size_t n = strlen(word);
+
+	return rep != NULL && rep->type == REDIS_REPLY_ERROR &&
+	       rep->len > n && strncmp(rep->str, word, n) == 0 &&
+	       rep->str[n] == ' ';
+}
+
+/* the first MOVED / ASK / TRYAGAIN / CLUSTERDOWN among the replies */
+static const redisReply *redirect_of(redisReply **rep, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (error_is(rep[i], "MOVED") || error_is(rep[i], "ASK") ||
+		    error_is(rep[i], "TRYAGAIN") || error_is(rep[i], "CLUSTERDOWN"))
+			return rep[i];
+	return NULL;
+}
+
+/* One group of commands for one slot (or keyless), sent to the slot's
+ * owner; MOVED updates the map, ASK sends ASKING first, TRYAGAIN and
+ * CLUSTERDOWN wait a little, a node that cannot be reached makes the map
+ * be learned again: all within the deadline. */
+static enum pu_status run_group(struct pu_redis *r, const struct pu_deadline *dl,
+				int slot, size_t n, const struct pu_redis_cmd *cmds,
+				redisReply **replies, struct pu_err *err)
+{
+	struct pu_redis_cmd *asking = NULL;
+	int target = slot >= 0 ? r->slot[slot] : 0, ask = -1;
+	enum pu_status st = PU_UNAVAIL;
+
+	for (int hops = 0; hops < MAX_REDIRECTS; hops++) {
+		const redisReply *red;
+		struct pu_node *nd = NULL;
+		int i = ask >= 0 ? ask : target;
+
+		if (pu_deadline_left_ms(dl) == 0)
+			break;
+		if (i < 0) {
+			st = refresh(r, dl, err);
+			if (st != PU_OK)
+				break;
+			target = r->slot[slot];
+			if (target < 0) {
+				st = pu_fail(err, PU_UNAVAIL,
+					     "redis cluster: slot %d has no owner", slot);
+				break;
+			}
+			continue;
+		}
+		st = node_of(r, i, dl, &nd, err);
+		if (st == PU_OK && ask >= 0) {
+			/* ASKING before each command: it lasts one command */
+			asking = calloc(2 * n, sizeof(*asking));
+			if (asking == NULL) {
+				st = pu_fail(err, PU_NOMEM, "out of memory");
+				break;
+			}
+			for (size_t k = 0; k < n; k++) {
+				pu_cmd_init(&asking[2 * k], "ASKING");
+				asking[2 * k + 1] = cmds[k];
+			}
+			{
+				redisReply **two = calloc(2 * n, sizeof(*two));
+
+				st = two ? pu_node_run(nd, dl, 2 * n, asking, two, err) :
+				     pu_fail(err, PU_NOMEM, "out of memory");
+				for (size_t k = 0; st == PU_OK && k < n; k++) {
+					replies[k] = two[2 * k + 1];
+					two[2 * k + 1] = NULL;
+				}
+				if (two != NULL)
+					pu_redis_replies_free(two, 2 * n);
+				free(two);
+			}
+			free(asking);
+			asking = NULL;
+		} else if (st == PU_OK) {
+			st = pu_node_run(nd, dl, n, cmds, replies, err);
+		}
+		if (st == PU_CONFIG || st == PU_NOMEM)
+			break;
+		if (st != PU_OK) {
+			/* a node gone (failover): learn the map again */
+			ask = -1;
+			target = -1;
+			poll(NULL, 0, 20);
+			continue;
+		}
+		red = redirect_of(replies, n);
+		if (red == NULL)
+			return PU_OK;
+		if (error_is(red, "MOVED") || error_is(red, "ASK")) {
+			const char *addr = strrchr(red->str, ' ');
+			int to = addr ? node_at(r, addr + 1) : -1;
+			bool moved = error_is(red, "MOVED");
+
+			if (moved && slot >= 0 && to >= 0)
+				r->slot[slot] = (short)to;
+			ask = moved ? -1 : to;
+			target = moved ? to : target;
+		} else {
+			poll(NULL, 0, 20); /* TRYAGAIN, CLUSTERDOWN */
+			if (error_is(red, "CLUSTERDOWN"))
+				target = -1;
+		}
+		pu_redis_replies_free(replies, n);
+		st = pu_fail(err, PU_UNAVAIL, "redis cluster: %.100s", red->str);
+	}
+	if (st == PU_OK)
+		st = pu_fail(err, PU_UNAVAIL, "redis cluster: too many redirections");
+	return st;
+}
+
+static enum pu_status run_cluster(struct pu_redis *r, const struct pu_deadline *dl,
+				  size_t n, const struct pu_redis_cmd *cmds,
+				  redisReply **replies, struct pu_err *err)
+{
+	int *slot = calloc(n, sizeof(*slot));
+	bool *done = calloc(n, sizeof(*done));
+	struct pu_redis_cmd *group = calloc(n, sizeof(*group));
+	redisReply **grep = calloc(n, sizeof(*grep));
+	size_t *at = calloc(n, sizeof(*at));
+	enum pu_status st = PU_OK;
+
+	if (!slot || !done || !group || !grep || !at) {
+		st = pu_fail(err, PU_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *key;
+		size_t len;
+
+		slot[i] = cmd_key(&cmds[i], &key, &len) ?
+			  (int)pu_redis_key_slot(key, len) : -1;
+	}
+	/* keyless commands go with the first keyed one */
+	for (size_t i = 0; i < n; i++)
+		if (slot[i] < 0)
+			for (size_t k = 0; k < n; k++)
+				if (slot[k] >= 0) {
+					slot[i] = slot[k];
+					break;
+				}
+	for (size_t i = 0; i < n && st == PU_OK; i++) {
+		size_t m = 0;
+
+		if (done[i])
+			continue;
+		for (size_t k = i; k < n; k++) {
+			if (done[k] || slot[k] != slot[i])
+				continue;
+			group[m] = cmds[k];
+			at[m++] = k;
+			done[k] = true;
+		}
+		st = run_group(r, dl, slot[i], m, group, grep, err);
+		for (size_t k = 0; st == PU_OK && k < m; k++)
+			replies[at[k]] = grep[k];
+	}
+	if (st != PU_OK)
+		pu_redis_replies_free(replies, n);
+out:
+	free(slot);
+	free(done);
+	free(group);
+	free(grep);
+	free(at);
+	return st;
+}
+
+enum pu_status pu_redis_run(struct pu_redis *r, const struct pu_deadline *dl,
+			    size_t n, const struct pu_redis_cmd *cmds,
+			    redisReply **replies, struct pu_err *err)
+{
+	enum pu_status st;
+
+	for (size_t i = 0; i < n; i++)
+		replies[i] = NULL;
+	if (r == NULL || r->dead)
+		return pu_fail(err, PU_UNAVAIL, "redis: not connected");
+	if (!r->cluster) {
+		st = pu_node_run(r->single, dl, n, cmds, replies, err);
+		if (st != PU_OK && !pu_node_alive(r->single) && !r->view)
+			r->dead = true;
+		return st;
+	}
+	return run_cluster(r, dl, n, cmds, replies, err);
+}
+
+bool pu_redis_is_cluster(const struct pu_redis *r)
+{
+	return r != NULL && r->cluster;
+}
+
+enum pu_status pu_redis_each_primary(struct pu_redis *r,
+				     const struct pu_deadline *dl,
+				     pu_redis_node_fn fn, void *arg,
+				     struct pu_err *err)
+{
+	bool seen[MAX_NODES] = { false };
+
+	if (r == NULL || r->dead)
+		return pu_fail(err, PU_UNAVAIL, "redis: not connected");
+	if (!r->cluster) {
+		fn(r, arg);
+		return PU_OK;
+	}
+	for (size_t s = 0; s < SLOTS; s++) {
+		struct pu_redis view;
+		struct pu_node *nd = NULL;
+		int i = r->slot[s];
+		enum pu_status st;
+
+		if (i < 0 || seen[i])
+			continue;
+		seen[i] = true;
+		st = node_of(r, i, dl, &nd, err);
+		if (st != PU_OK)
+			return st;
+		memset(&view, 0, sizeof(view));
+		view.view = true;
+		view.single = nd;
+		snprintf(view.peer, sizeof(view.peer), "%s", pu_node_peer(nd));
+		if (!fn(&view, arg))
+			break;
+	}
+	return PU_OK;
+}
+
+/* ---------------- the rest ---------------- */
+
 bool pu_redis_conn_same(const struct pu_redis_conn *a,
 			const struct pu_redis_conn *b)
 {
 	return strcmp(a->redis, b->redis) == 0 &&
 	       strcmp(a->sentinel, b->sentinel) == 0 &&
+	       strcmp(a->cluster, b->cluster) == 0 &&
 	       strcmp(a->sentinel_master, b->sentinel_master) == 0 &&
+	       strcmp(a->sentinel_user, b->sentinel_user) == 0 &&
+	       strcmp(a->sentinel_password_file, b->sentinel_password_file) == 0 &&
 	       strcmp(a->user, b->user) == 0 &&
 	       strcmp(a->owner, b->owner) == 0 &&
 	       strcmp(a->password_file, b->password_file) == 0 &&
+	       strcmp(a->tls_ca, b->tls_ca) == 0 &&
+	       strcmp(a->tls_cert, b->tls_cert) == 0 &&
+	       strcmp(a->tls_key, b->tls_key) == 0 &&
+	       strcmp(a->tls_server_name, b->tls_server_name) == 0 &&
 	       a->db == b->db && a->auth == b->auth;
 }
 
-enum pu_status pu_redis_connect(const struct pu_redis_conn *o,
-				const struct pu_deadline *dl,
-				struct pu_redis **out, struct pu_err *err)
+bool pu_redis_alive(const struct pu_redis *r)
 {
-	*out = NULL;
-	if (o->sentinel[0] != '\0')
-		return each_item(o->sentinel, via_sentinel, o, dl, out, err);
-	return each_item(o->redis, connect_uri, o, dl, out, err);
+	return r != NULL && !r->dead;
+}
+
+bool pu_redis_usable(struct pu_redis *r)
+{
+	if (r == NULL || r->dead)
+		return false;
+	if (!r->cluster) {
+		if (!pu_node_usable(r->single))
+			r->dead = true;
+		return !r->dead;
+	}
+	/* a cluster node the server closed is connected again when used */
+	for (size_t i = 0; i < r->nnodes; i++)
+		if (r->nodes[i].nd != NULL && !pu_node_usable(r->nodes[i].nd)) {
+			pu_node_free(r->nodes[i].nd);
+			r->nodes[i].nd = NULL;
+		}
+	return true;
+}
+
+const char *pu_redis_peer(const struct pu_redis *r)
+{
+	if (r == NULL)
+		return "";
+	return r->cluster || r->view ? r->peer : pu_node_peer(r->single);
+}
+
+void pu_redis_describe(const struct pu_redis *r, char *buf, size_t size)
+{
+	const struct pu_node *nd = NULL;
+
+	if (r != NULL && !r->cluster)
+		nd = r->single;
+	for (size_t i = 0; r != NULL && r->cluster && i < r->nnodes && !nd; i++)
+		nd = r->nodes[i].nd;
+	pu_node_describe(nd, buf, size);
+}
+
+void pu_redis_free(struct pu_redis *r)
+{
+	if (r == NULL || r->view)
+		return;
+	pu_node_free(r->single);
+	for (size_t i = 0; i < r->nnodes; i++)
+		pu_node_free(r->nodes[i].nd);
+	if (r->o != NULL) {
+		explicit_bzero(r->o, sizeof(*r->o));
+		free(r->o);
+	}
+	free(r);
 }

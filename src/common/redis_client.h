@@ -1,12 +1,14 @@
 /*
- * Redis client for the module and unifiedctl.  hiredis does the protocol
- * (redisFormatCommandArgv, redisReader: argv form only, user data never
- * becomes a command string); this file does the I/O itself so that every
- * connect, send and receive runs under the call's deadline, fds are
- * CLOEXEC and writes use MSG_NOSIGNAL (hiredis 0.14 does neither).
+ * The Redis client of the module and unifiedctl: one server (the first
+ * of a redis= list that answers as a primary, or the primary a Sentinel
+ * names), or a Redis Cluster (redis_cluster=: the slot map is learned
+ * with CLUSTER SLOTS and every command goes to the owner of its key's
+ * slot, following MOVED and ASK within the deadline).  Connections are
+ * redis_node.h's: argv form only, every byte under the deadline, TLS
+ * with verification for rediss://.
  *
- * After an I/O or protocol error the connection is dead (hiredis style):
- * free it and connect again.  A Redis error reply is not an I/O error.
+ * After an I/O or protocol error a client is dead (hiredis style): free
+ * it and connect again.  A Redis error reply is not an I/O error.
  */
 #ifndef PU_REDIS_CLIENT_H
 #define PU_REDIS_CLIENT_H
@@ -17,27 +19,12 @@
 
 #include "deadline.h"
 #include "options.h"
+#include "redis_node.h"
 #include "status.h"
-
-#define PU_REDIS_MAXARGS 24
-#define PU_REDIS_MAXREPLY (1024 * 1024)   /* bytes read per round trip */
-#define PU_REDIS_MAXELEMENTS 65536        /* elements of one reply, all levels */
 
 struct pu_redis;
 
-struct pu_redis_cmd {
-	int argc;
-	const char *argv[PU_REDIS_MAXARGS];
-	size_t len[PU_REDIS_MAXARGS];
-};
-
-void pu_cmd_init(struct pu_redis_cmd *c, const char *name);
-void pu_cmd_add(struct pu_redis_cmd *c, const char *s);
-void pu_cmd_addn(struct pu_redis_cmd *c, const char *s, size_t len);
-
-/* Connects per c: redis= URIs in order, or sentinel= asking for
- * sentinel_master's primary and checking its ROLE; then AUTH and SELECT.
- * c must have passed pu_redis_conn_validate(). */
+/* Connects per c, which must have passed pu_redis_conn_validate(). */
 enum pu_status pu_redis_connect(const struct pu_redis_conn *c,
 				const struct pu_deadline *dl,
 				struct pu_redis **out, struct pu_err *err);
@@ -46,39 +33,35 @@ enum pu_status pu_redis_connect(const struct pu_redis_conn *c,
 bool pu_redis_conn_same(const struct pu_redis_conn *a,
 			const struct pu_redis_conn *b);
 
-/* The three layers of one round trip, hiredis style. */
-
-/* Encodes n commands (argv form) into one buffer; wipe it with
- * pu_redis_wire_free (it may hold AUTH's secret). */
-struct pu_redis_wire {
-	char *data;
-	size_t len;
-};
-enum pu_status pu_redis_format(size_t n, const struct pu_redis_cmd *cmds,
-			       struct pu_redis_wire *out, struct pu_err *err);
-void pu_redis_wire_free(struct pu_redis_wire *w);
-
-/* Writes it all under the deadline. */
-enum pu_status pu_redis_write(struct pu_redis *r, const struct pu_deadline *dl,
-			      const struct pu_redis_wire *w, struct pu_err *err);
-
-/* Reads n replies under the deadline.  On PU_OK replies[0..n-1] are set
- * (free with pu_redis_replies_free); on failure none are. */
-enum pu_status pu_redis_read(struct pu_redis *r, const struct pu_deadline *dl,
-			     size_t n, redisReply **replies, struct pu_err *err);
-
-/* format + write + read: n commands in one write, n replies (one round
- * trip). */
+/* n commands, n replies.  To one server: one write, one round trip.  To
+ * a cluster: the commands are grouped by the node that owns their keys,
+ * one round trip per node, the replies put back in order (the stores
+ * keep one user's commands together: one slot). */
 enum pu_status pu_redis_run(struct pu_redis *r, const struct pu_deadline *dl,
 			    size_t n, const struct pu_redis_cmd *cmds,
 			    redisReply **replies, struct pu_err *err);
 
-void pu_redis_replies_free(redisReply **replies, size_t n);
+bool pu_redis_is_cluster(const struct pu_redis *r);
+
+/* Calls fn with each primary in turn (one server: itself), for what has
+ * to visit every node (SCAN).  The client passed to fn is only valid
+ * during the call.  fn returns false to stop. */
+typedef bool (*pu_redis_node_fn)(struct pu_redis *node, void *arg);
+enum pu_status pu_redis_each_primary(struct pu_redis *r,
+				     const struct pu_deadline *dl,
+				     pu_redis_node_fn fn, void *arg,
+				     struct pu_err *err);
+
 bool pu_redis_alive(const struct pu_redis *r);
 /* Alive, and not closed by the server while idle (a server-side timeout,
- * a restart): a cached connection is checked before it is reused. */
+ * a restart): a cached client is checked before it is reused. */
 bool pu_redis_usable(struct pu_redis *r);
 const char *pu_redis_peer(const struct pu_redis *r);
+/* plain text, or the TLS version, cipher, certificate subject, expiry */
+void pu_redis_describe(const struct pu_redis *r, char *buf, size_t size);
 void pu_redis_free(struct pu_redis *r);
+
+/* The Cluster slot of a key: CRC16 of its {hash tag}, or of the key. */
+unsigned pu_redis_key_slot(const char *key, size_t len);
 
 #endif

@@ -386,7 +386,7 @@ static void sessions(void **state)
 	assert_non_null(RCLI("-s", sock, "HLEN", "pam:sessions:{sess}"));
 	assert_string_equal(cli_out, "0");
 	/* each appended an event */
-	assert_non_null(RCLI("-s", sock, "XREVRANGE", "pam:events", "+", "-",
+	assert_non_null(RCLI("-s", sock, "XREVRANGE", "pam:events:{sess}", "+", "-",
 			     "COUNT", "2"));
 	assert_non_null(strstr(cli_out, "session_close"));
 	/* an rhost cannot forge a field of the record */

@@ -9,7 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define EVENTS_MAXLEN "10000"
+#define EVENTS_MAXLEN "200"      /* per user */
+#define UNKNOWN_EVENTS_TTL "86400"
 
 const char *const pu_user_fields[PU_USER_FIELDS] = {
 	"password", "disabled", "expires", "must_change", "changed",
@@ -201,7 +202,10 @@ static void event(struct pu_redis_cmd *c, const char *prefix, char *evkey,
 		  const char *type, const char *user, const char *result,
 		  const struct pu_origin *from)
 {
-	snprintf(evkey, PU_KEY_MAX, "%sevents", prefix);
+	/* per user: one slot with the user's other keys (a Cluster runs a
+	 * user's batch on one node); the fleet's stream is their merge */
+	if (!pu_users_key(evkey, PU_KEY_MAX, prefix, "events", user))
+		evkey[0] = '\0';
 	pu_cmd_init(c, "XADD");
 	pu_cmd_add(c, evkey);
 	pu_cmd_add(c, "MAXLEN");
@@ -330,11 +334,11 @@ enum pu_status pu_users_auth_begin(struct pu_redis *r,
 	char ukey[PU_KEY_MAX], fkey[PU_KEY_MAX], dkey[PU_KEY_MAX];
 	char a_now[24], a_deny[24], a_fi[24], a_ut[24], member[64];
 	char ttl_user[24], ttl_none[24];
-	struct pu_redis_cmd cmd;
-	redisReply *rep = NULL;
+	struct pu_redis_cmd cmd[2];
+	redisReply *rep[2] = { NULL, NULL };
 	struct timespec ts;
 	enum pu_status st;
-	bool on = pu_lockout_enabled(lock);
+	bool on = pu_lockout_enabled(lock), cluster = pu_redis_is_cluster(r);
 
 	memset(out, 0, sizeof(*out));
 	if ((st = key(ukey, prefix, "user", user, err)) != PU_OK ||
@@ -351,28 +355,42 @@ enum pu_status pu_users_auth_begin(struct pu_redis *r,
 	clock_gettime(CLOCK_REALTIME, &ts);
 	snprintf(member, sizeof(member), "%lld.%09ld-%ld", now, ts.tv_nsec,
 		 (long)getpid());
-	pu_cmd_init(&cmd, "EVAL");
-	pu_cmd_add(&cmd, auth_begin_lua);
-	pu_cmd_add(&cmd, "3");
-	pu_cmd_add(&cmd, ukey);
-	pu_cmd_add(&cmd, fkey);
-	pu_cmd_add(&cmd, dkey);
-	pu_cmd_add(&cmd, a_now);
-	pu_cmd_add(&cmd, a_deny);
-	pu_cmd_add(&cmd, a_fi);
-	pu_cmd_add(&cmd, a_ut);
-	pu_cmd_add(&cmd, member);
-	pu_cmd_add(&cmd, ttl_user);
-	pu_cmd_add(&cmd, ttl_none);
-	st = pu_redis_run(r, dl, 1, &cmd, &rep, err);
+	/* one script on the user's slot; the dummy lives in another slot, so
+	 * a Cluster gets it with a GET beside the script */
+	pu_cmd_init(&cmd[0], "EVAL");
+	pu_cmd_add(&cmd[0], auth_begin_lua);
+	pu_cmd_add(&cmd[0], cluster ? "2" : "3");
+	pu_cmd_add(&cmd[0], ukey);
+	pu_cmd_add(&cmd[0], fkey);
+	if (!cluster)
+		pu_cmd_add(&cmd[0], dkey);
+	pu_cmd_add(&cmd[0], a_now);
+	pu_cmd_add(&cmd[0], a_deny);
+	pu_cmd_add(&cmd[0], a_fi);
+	pu_cmd_add(&cmd[0], a_ut);
+	pu_cmd_add(&cmd[0], member);
+	pu_cmd_add(&cmd[0], ttl_user);
+	pu_cmd_add(&cmd[0], ttl_none);
+	if (cluster) {
+		pu_cmd_init(&cmd[1], "GET");
+		pu_cmd_add(&cmd[1], dkey);
+	}
+	st = pu_redis_run(r, dl, cluster ? 2 : 1, cmd, rep, err);
 	if (st != PU_OK)
 		return st;
-	st = reply_error(rep, "EVAL", err);
+	st = reply_error(rep[0], "EVAL", err);
+	if (st == PU_OK && cluster && (st = reply_error(rep[1], "GET", err)) ==
+	    PU_OK && rep[0]->type == REDIS_REPLY_ARRAY && rep[0]->elements == 5) {
+		/* the dummy in its place, as the script returns it standalone */
+		freeReplyObject(rep[0]->element[4]);
+		rep[0]->element[4] = rep[1];
+		rep[1] = NULL;
+	}
 	if (st == PU_OK)
-		st = pu_users_parse_begin(rep, out, err);
+		st = pu_users_parse_begin(rep[0], out, err);
 	if (st != PU_OK)
 		explicit_bzero(out->u.password, sizeof(out->u.password));
-	freeReplyObject(rep);
+	pu_redis_replies_free(rep, 2);
 	return st;
 }
 
@@ -396,9 +414,16 @@ enum pu_status pu_users_auth_end(struct pu_redis *r,
 	if ((st = key(fkey, prefix, "fail", user, err)) != PU_OK)
 		return st;
 	if (outcome != PU_AUTH_GOOD) {
-		/* the attempt was counted at begin: only the audit event */
+		/* the attempt was counted at begin: only the audit event; a
+		 * name that does not exist keeps its events a day */
 		event(&cmd[n++], prefix, evkey, "auth", user, results[outcome],
 		      from);
+		if (!begin->u.exists) {
+			pu_cmd_init(&cmd[n], "EXPIRE");
+			pu_cmd_add(&cmd[n], evkey);
+			pu_cmd_add(&cmd[n], UNKNOWN_EVENTS_TTL);
+			n++;
+		}
 		return run_checked(r, dl, n, cmd, err);
 	}
 	if (begin->counted || begin->f.count > 0) {
@@ -738,56 +763,80 @@ static bool name_of(const redisReply *k, size_t plen, const char **name,
 	return true;
 }
 
-enum pu_status pu_users_scan(struct pu_redis *r, long page_ms,
-			     const char *prefix, const char *kind,
-			     pu_users_name_fn fn, void *arg, struct pu_err *err)
-{
-	char pattern[PU_KEY_MAX], cursor[32] = "0";
+struct scan {
+	long page_ms;
+	const char *pattern;
 	size_t plen;
-	bool go_on = true;
+	pu_users_name_fn fn;
+	void *arg;
+	bool go_on;
+	enum pu_status st;
+	struct pu_err *err;
+};
 
-	if (snprintf(pattern, sizeof(pattern), "%s%s:{*}", prefix, kind) >=
-	    (int)sizeof(pattern))
-		return pu_fail(err, PU_CONFIG, "prefix too long");
-	plen = strlen(prefix) + strlen(kind) + 2;
+/* SCAN one server (a Cluster: each primary in turn) page by page */
+static bool scan_node(struct pu_redis *r, void *arg)
+{
+	struct scan *sc = arg;
+	char cursor[32] = "0";
+
 	do {
 		struct pu_deadline dl;
 		struct pu_redis_cmd cmd;
 		redisReply *rep = NULL;
 		const redisReply *keys;
-		enum pu_status st;
 
-		pu_deadline_start(&dl, page_ms);
+		pu_deadline_start(&dl, sc->page_ms);
 		pu_cmd_init(&cmd, "SCAN");
 		pu_cmd_add(&cmd, cursor);
 		pu_cmd_add(&cmd, "MATCH");
-		pu_cmd_add(&cmd, pattern);
+		pu_cmd_add(&cmd, sc->pattern);
 		pu_cmd_add(&cmd, "COUNT");
 		pu_cmd_add(&cmd, "1000");
-		st = pu_redis_run(r, &dl, 1, &cmd, &rep, err);
-		if (st != PU_OK)
-			return st;
-		if ((st = reply_error(rep, "SCAN", err)) != PU_OK ||
+		sc->st = pu_redis_run(r, &dl, 1, &cmd, &rep, sc->err);
+		if (sc->st != PU_OK)
+			return false;
+		if ((sc->st = reply_error(rep, "SCAN", sc->err)) != PU_OK ||
 		    rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
 		    rep->element[0]->type != REDIS_REPLY_STRING ||
 		    rep->element[0]->len >= sizeof(cursor) ||
 		    rep->element[1]->type != REDIS_REPLY_ARRAY) {
+			if (sc->st == PU_OK)
+				sc->st = pu_fail(sc->err, PU_UNAVAIL,
+						 "redis SCAN: unexpected reply");
 			freeReplyObject(rep);
-			return st != PU_OK ? st :
-			       pu_fail(err, PU_UNAVAIL, "redis SCAN: unexpected reply");
+			return false;
 		}
 		memcpy(cursor, rep->element[0]->str, rep->element[0]->len + 1);
 		keys = rep->element[1];
-		for (size_t i = 0; go_on && i < keys->elements; i++) {
+		for (size_t i = 0; sc->go_on && i < keys->elements; i++) {
 			const char *name;
 			size_t len;
 
-			if (name_of(keys->element[i], plen, &name, &len))
-				go_on = fn(name, len, arg);
+			if (name_of(keys->element[i], sc->plen, &name, &len))
+				sc->go_on = sc->fn(name, len, sc->arg);
 		}
 		freeReplyObject(rep);
-	} while (go_on && strcmp(cursor, "0") != 0);
-	return PU_OK;
+	} while (sc->go_on && strcmp(cursor, "0") != 0);
+	return sc->go_on;
+}
+
+enum pu_status pu_users_scan(struct pu_redis *r, long page_ms,
+			     const char *prefix, const char *kind,
+			     pu_users_name_fn fn, void *arg, struct pu_err *err)
+{
+	char pattern[PU_KEY_MAX];
+	struct scan sc = { page_ms, pattern, 0, fn, arg, true, PU_OK, err };
+	struct pu_deadline dl;
+	enum pu_status st;
+
+	if (snprintf(pattern, sizeof(pattern), "%s%s:{*}", prefix, kind) >=
+	    (int)sizeof(pattern))
+		return pu_fail(err, PU_CONFIG, "prefix too long");
+	sc.plen = strlen(prefix) + strlen(kind) + 2;
+	pu_deadline_start(&dl, page_ms);
+	st = pu_redis_each_primary(r, &dl, scan_node, &sc, err);
+	return st != PU_OK ? st : sc.st;
 }
 
 enum pu_status pu_users_failure_times(struct pu_redis *r,
