@@ -143,9 +143,12 @@ static void check_redis(struct report *rep, const struct pu_options *o,
 	pu_cmd_init(&cmd, "PING");
 	if (pu_redis_run(r, &dl, 1, &cmd, &reply, &err) == PU_OK &&
 	    reply->type == REDIS_REPLY_STATUS) {
-		report(rep, true, "redis (%s): connected to %s%s, PING answered",
+		char tls[512];
+
+		pu_redis_describe(r, tls, sizeof(tls));
+		report(rep, true, "redis (%s): connected to %s%s, PING answered (%s)",
 		       why, pu_redis_peer(r),
-		       conn->sentinel[0] ? " (primary from sentinel)" : "");
+		       conn->sentinel[0] ? " (primary from sentinel)" : "", tls);
 		if (o->backend == PU_BACKEND_REDIS)
 			check_methods(rep, o, r);
 	} else

@@ -224,14 +224,23 @@ enum pu_status pu_node_read(struct pu_node *nd, const struct pu_deadline *dl,
 			continue;
 		}
 		st = pu_stream_read(nd->s, buf, sizeof(buf), &k, dl, err);
-		if (st != PU_OK) {
+		if ((st != PU_OK && st != PU_UNAVAIL) ||
+		    (st == PU_UNAVAIL && pu_deadline_left_ms(dl) == 0)) {
 			st = dead(nd, err, st);
 			break;
 		}
-		if (k == 0) {
+		if (st != PU_OK || k == 0) {
+			/* closed or reset before a byte of a reply: a TLS
+			 * server drops a plain-text client so */
+			bool first = !nd->first_byte_seen &&
+				     !pu_stream_is_tls(nd->s);
+
 			st = dead(nd, err, pu_fail(err, PU_UNAVAIL,
-						   "redis %s: connection closed",
-						   nd->peer));
+						   "redis %s: connection %s%s",
+						   nd->peer, st != PU_OK ? "reset" :
+						   "closed", first ?
+						   " before any reply (a TLS port? "
+						   "rediss:// speaks TLS)" : ""));
 			break;
 		}
 		if (!nd->first_byte_seen) {
