@@ -27,7 +27,7 @@ FUZZ_BINS     := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_LIB_OBJ  := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_ARCHIVE  := $(FUZZ_BUILD)/libpam_unified.a
 
-.PHONY: fuzz fuzz-build fuzz-replay fuzz-clean
+.PHONY: fuzz fuzz-build fuzz-replay fuzz-clean fuzz-seeds
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -61,3 +61,12 @@ clean: fuzz-clean
 
 -include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_BINS:=.d)
 
+# Regenerates the replay seeds (valid files from the serialiser, with the
+# fixed key and user of tests/fuzz/replay.h); the text seeds are plain
+# files under tests/fuzz/corpus.
+$(FUZZ_BUILD)/gen_replay_seeds: tests/fuzz/gen_replay_seeds.c $(FUZZ_ARCHIVE)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Werror $< -o $@ $(FUZZ_ARCHIVE) $(LIBS)
+
+fuzz-seeds: $(FUZZ_BUILD)/gen_replay_seeds
+	@mkdir -p tests/fuzz/corpus/replay_file tests/fuzz/corpus/replay_records
+	$< tests/fuzz/corpus/replay_file tests/fuzz/corpus/replay_records
