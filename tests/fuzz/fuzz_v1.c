@@ -34,7 +34,9 @@ static enum pu_status expected(const uint8_t *r, size_t len,
 	line = len - 1;
 	if (line > 0 && r[line - 1] == '\r')
 		line--;
-	if (memchr(r, '\0', line) || memchr(r, '\r', line))
+	/* one line: no NUL, CR or LF before the end */
+	if (memchr(r, '\0', line) || memchr(r, '\r', line) ||
+	    memchr(r, '\n', line))
 		return PU_STATUS_COUNT;
 	for (w = 0; w < line && r[w] != ' '; w++)
 		;
