@@ -55,6 +55,11 @@ one() {
 		res="ok"
 	else
 		res="CRASH(rc=$rc) ${found:-see $w/log}"
+		# a committed crash input that src/ does not handle yet
+		for k in "$src/crashes/$t"/*; do
+			[ -n "$found" ] && [ -f "$k" ] && cmp -s "$k" "$found" &&
+			    res="CRASH(rc=$rc) known: $k"
+		done
 	fi
 	printf '%-16s %10s execs in %3ss  cov %5s  corpus %5s  %s\n' \
 	    "$t" "${execs:-?}" "${secs:-?}" "${cov:-?}" "$units" "$res" \
@@ -77,7 +82,7 @@ fuzz() {
 		grep -q ' ok$' "$FUZZ_BUILD/run/$t/result" 2>/dev/null || bad=1
 	done
 	if [ $bad -ne 0 ]; then
-		echo "fuzz: a target crashed; copy its input to $src/crashes/NAME/ and $src/corpus/NAME/"
+		echo "fuzz: a target crashed; copy a new input to $src/crashes/NAME/ and $src/corpus/NAME/"
 		exit 1
 	fi
 	echo "fuzz: no crash"
