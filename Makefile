@@ -248,3 +248,4 @@ clean:
 	rm -rf build build-asan
 
 -include $(OBJS:.o=.d)
+include tests/fuzz/fuzz.mk
