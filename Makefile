@@ -50,7 +50,8 @@ DEB_PKGS := build-essential pkg-config libpam0g-dev libconfig-dev \
             libcmocka-dev libpam-wrapper libpamtest0-dev pamtester \
             libhiredis-dev libcrypt-dev libssl-dev redis-server redis-sentinel \
             valgrind python3 procps scdoc man-db groff-base \
-            debhelper dpkg-dev fakeroot lintian curl
+            debhelper dpkg-dev fakeroot lintian curl libc-ares-dev \
+            clang libclang-rt-14-dev openssl
 
 .PHONY: all check unit integration valgrind asan demo install uninstall \
         clean deps print-pamdir bench-replay bench bench-quick man man-check deb deb-check
@@ -191,6 +192,7 @@ check: deps all
 	$(MAKE) integration
 	$(MAKE) valgrind
 	$(MAKE) asan
+	$(MAKE) fuzz-replay
 	$(MAKE) bench-quick
 	tests/leftovers.sh $(PU_CHECK_ID)
 	@echo "make check: all suites passed"
@@ -234,7 +236,7 @@ uninstall:
 # A Debian package, built with debhelper from a copy of the tree.
 deb: 
 	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/libpam-unified-$(VERSION)
-	tar --exclude=./build --exclude=./build-asan --exclude=./.git -cf - . | \
+	tar --exclude=./build --exclude=./build-asan --exclude=./build-fuzz --exclude=./.git -cf - . | \
 	    tar -x -C $(BUILD)/deb/libpam-unified-$(VERSION)
 	cd $(BUILD)/deb/libpam-unified-$(VERSION) && \
 	    dpkg-buildpackage -us -uc -b >../build.log 2>&1 || { tail -30 ../build.log; exit 1; }

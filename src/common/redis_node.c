@@ -451,7 +451,7 @@ static bool is_replica(const redisReply *rep)
 	       strcmp(rep->element[0]->str, "master") != 0;
 }
 
-/* AUTH, SELECT and ROLE in one round trip (as the node's kind wants) */
+/* AUTH, ROLE and SELECT in one round trip (as the node's kind wants) */
 static enum pu_status handshake(struct pu_node *nd, const struct pu_redis_conn *o,
 				enum pu_node_kind kind,
 				const struct pu_deadline *dl, struct pu_err *err)
@@ -483,15 +483,15 @@ static enum pu_status handshake(struct pu_node *nd, const struct pu_redis_conn *
 		pu_cmd_addn(&cmds[n], secret, slen);
 		n++;
 	}
+	if (kind == PU_NODE_DATA) {
+		role = n;
+		pu_cmd_init(&cmds[n++], "ROLE");
+	}
 	if (kind == PU_NODE_DATA && o->db != 0) {
 		snprintf(db, sizeof(db), "%ld", o->db);
 		pu_cmd_init(&cmds[n], "SELECT");
 		pu_cmd_add(&cmds[n], db);
 		n++;
-	}
-	if (kind == PU_NODE_DATA) {
-		role = n;
-		pu_cmd_init(&cmds[n++], "ROLE");
 	}
 	if (n == 0)
 		return PU_OK;

@@ -85,7 +85,9 @@ static enum pu_status run_op(unsigned k, struct pu_redis *r,
 	static const struct pu_lockout lock = { 3, 900, 600 };
 	static const unsigned char mac[PU_MAC_LEN] = { 1, 2, 3 };
 	const struct pu_origin from = { "sshd", "192.0.2.1" };
-	const struct pu_session sess = { "sshd", "ssh", "192.0.2.1" };
+	const struct pu_session sess = { "0123456789abcdef0123456789abcdef",
+					  "sshd", "ssh", "192.0.2.1", "bob" };
+	static const unsigned char id[PU_ID_LEN] = { 9, 8, 7 };
 	struct pu_replay_opts ro;
 	struct pu_replay_ctx ctx;
 	struct pu_user u;
@@ -155,33 +157,58 @@ static enum pu_status run_op(unsigned k, struct pu_redis *r,
 	case 8:
 		st = pu_users_delete(r, dl, "pam:", "alice", err);
 		break;
-	case 9:
-		st = pu_users_record_failure(r, dl, "pam:", &lock, "alice",
-					     1700000000LL, &from, err);
+	case 9: {
+		struct pu_auth_begin *b = calloc(1, sizeof(*b));
+
+		if (b == NULL)
+			break;
+		st = pu_users_auth_begin(r, dl, "pam:", &lock, "alice",
+					 1700000000LL, b, err);
+		if (st == PU_OK) {
+			FUZZ_TERMINATED(b->u.password);
+			FUZZ_TERMINATED(b->dummy);
+			FUZZ_CHECK(!(b->locked && b->counted));
+			st = pu_users_auth_end(r, dl, "pam:", "alice",
+					       (enum pu_auth_outcome)(k >> 5 & 3),
+					       b, "$6$salt$", &from, err);
+		} else {
+			FUZZ_CHECK(b->u.password[0] == '\0');
+		}
+		free(b);
 		break;
+	}
 	case 10:
 		st = pu_users_clear_failures(r, dl, "pam:", "alice", err);
 		break;
 	case 11:
-		st = pu_users_session(r, dl, "pam:", (k & 32) != 0, "alice",
-				      &sess, err);
+		if (k & 32) {
+			st = pu_users_session_open(r, dl, "pam:", "alice", &sess,
+						   1700000000LL, err);
+		} else {
+			bool existed = false;
+
+			st = pu_users_session_close(r, dl, "pam:", "alice", &sess,
+						    &existed, err);
+		}
 		break;
 	case 12: {
 		bool replayed = true;
 
 		st = pu_replay_store_redis.login(&ctx, "alice", mac,
-						 1700000000LL, &replayed, err);
+						 1700000000LL,
+						 (k & 32) ? id : NULL,
+						 &replayed, err);
 		if (st != PU_OK)
 			FUZZ_CHECK(!replayed); /* an error never reads as a hit */
 		break;
 	}
 	case 13: {
-		size_t promoted = 99;
+		bool committed = true;
 
-		st = pu_replay_store_redis.promote(&ctx, "alice", 1700000000LL,
-						   &promoted, err);
+		st = pu_replay_store_redis.commit(&ctx, "alice", id, 1700000000LL,
+						  &committed, err);
 		if (st != PU_OK)
-			FUZZ_CHECK(promoted == 0);
+			FUZZ_CHECK(!committed);
 		break;
 	}
 	case 14: {
@@ -225,11 +252,17 @@ struct server {
 
 static void *serve(void *arg)
 {
+	/* the handshake's ROLE is answered as a primary would, so that the
+	 * fuzzed stream starts at SELECT (redis_db=) or the operation */
+	static const char role[] = "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n";
 	struct server *s = arg;
 	size_t done = 0;
 
 	s->fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (s->fd < 0)
+		abort();
+	if (send(s->fd, role, sizeof(role) - 1, MSG_NOSIGNAL) !=
+	    (ssize_t)sizeof(role) - 1)
 		abort();
 	fcntl(s->fd, F_SETFL, O_NONBLOCK);
 	while (done < s->size) {
@@ -266,7 +299,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(&conn, 0, sizeof(conn));
 	snprintf(conn.redis, sizeof(conn.redis), "unix:%s", sock_path);
-	/* redis_db=N: the handshake's SELECT reads the first reply */
+	/* redis_db=N: the handshake's SELECT (after ROLE, which the server
+	 * answers first) reads the first fuzzed reply */
 	conn.db = (k & 64) ? 1 : 0;
 
 	if (pthread_create(&th, NULL, serve, &srv) != 0)

@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pu_replay_opts o;
 	struct pu_err err = { PU_OK, "" };
-	unsigned char mac[PU_MAC_LEN];
+	unsigned char mac[PU_MAC_LEN], id[PU_ID_LEN];
 	const uint8_t *rec;
 	size_t len;
 	long long now;
@@ -50,6 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.commit = (data[4] & 1) ? PU_COMMIT_AUTH : PU_COMMIT_SESSION;
 	o.pending_ttl = 1 + data[5] * 300;                      /* 1..76501 */
 	now = 1700000000LL + (long long)(int8_t)data[6] * 1000;
+	memset(id, data[5] ^ 0x5a, sizeof(id));
 	rec = data + 8;
 	len = size - 8;
 
@@ -85,71 +86,65 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((data[7] & 0x80) && d.hist.n > 0)
 		memcpy(mac, d.hist.e[data[7] % d.hist.n].mac, PU_MAC_LEN);
 
-	/* login */
+	/* login: for login id (commit=session) or straight to history */
 	{
-		bool replayed = false, changed;
+		bool replayed = false, changed, pending = false;
+		const unsigned char *use = (data[6] & 1) ? id : NULL;
 
+		for (size_t i = 0; i < d.pend.n; i++)
+			pending |= d.pend.e[i].t > now &&
+				   memcmp(d.pend.e[i].mac, mac, PU_MAC_LEN) == 0;
 		before = d;
-		changed = pu_replay_apply_login(&d, &o, mac, now, &replayed);
+		changed = pu_replay_apply_login(&d, &o, mac, now, use, &replayed);
 		check_bounds(&d);
+		FUZZ_CHECK(replayed == (pu_rlist_has(&before.hist, (size_t)o.window,
+						     mac) || pending));
 		if (replayed) {
 			FUZZ_CHECK(!changed);
 			FUZZ_CHECK(fuzz_replay_equal(&d, &before));
-			FUZZ_CHECK(pu_rlist_has(&before.hist, (size_t)o.window, mac));
+		} else if (use == NULL) {
+			FUZZ_CHECK(changed);
+			FUZZ_CHECK(d.hist.n <= (size_t)o.window);
+			if (o.window > 0) {
+				FUZZ_CHECK(memcmp(d.hist.e[0].mac, mac,
+						  PU_MAC_LEN) == 0);
+				FUZZ_CHECK(d.hist.e[0].t == now);
+				FUZZ_CHECK(count(&d.hist, mac) == 1);
+			}
 		} else {
 			FUZZ_CHECK(changed);
-			FUZZ_CHECK(!pu_rlist_has(&before.hist, (size_t)o.window, mac));
-			if (o.commit == PU_COMMIT_AUTH) {
-				FUZZ_CHECK(d.hist.n <= (size_t)o.window);
-				if (o.window > 0) {
-					FUZZ_CHECK(memcmp(d.hist.e[0].mac, mac,
-							  PU_MAC_LEN) == 0);
-					FUZZ_CHECK(d.hist.e[0].t == now);
-					FUZZ_CHECK(count(&d.hist, mac) == 1);
-				}
-			} else {
-				FUZZ_CHECK(d.pend.n >= 1);
-				FUZZ_CHECK(memcmp(d.pend.e[0].mac, mac, PU_MAC_LEN) == 0);
-				FUZZ_CHECK(d.pend.e[0].t == now + o.pending_ttl);
-				FUZZ_CHECK(count(&d.pend, mac) == 1);
-				for (size_t i = 0; i < d.pend.n; i++)
-					FUZZ_CHECK(d.pend.e[i].t > now);
-			}
+			FUZZ_CHECK(d.pend.n >= 1 && d.pend.n <= PU_PENDING_MAX);
+			FUZZ_CHECK(memcmp(d.pend.e[0].mac, mac, PU_MAC_LEN) == 0);
+			FUZZ_CHECK(memcmp(d.pend.e[0].id, id, PU_ID_LEN) == 0);
+			FUZZ_CHECK(d.pend.e[0].t == now + o.pending_ttl);
+			for (size_t i = 0; i < d.pend.n; i++)
+				FUZZ_CHECK(d.pend.e[i].t > now);
 		}
 	}
 
-	/* promote: every unexpired pending login becomes history */
+	/* commit: only that login's own entry becomes history */
 	{
-		size_t promoted = 0, live = 0;
+		bool committed = false, mine = false;
+		unsigned char mymac[PU_MAC_LEN];
 
 		for (size_t i = 0; i < d.pend.n; i++)
-			live += d.pend.e[i].t > now;
+			if (d.pend.e[i].t > now &&
+			    memcmp(d.pend.e[i].id, id, PU_ID_LEN) == 0) {
+				mine = true;
+				memcpy(mymac, d.pend.e[i].mac, PU_MAC_LEN);
+			}
 		before = d;
-		FUZZ_CHECK(pu_replay_apply_promote(&d, &o, now, &promoted));
+		pu_replay_apply_commit(&d, &o, id, now, &committed);
 		check_bounds(&d);
-		FUZZ_CHECK(promoted == live);
-		FUZZ_CHECK(d.pend.n == 0);
-		if (live > 0)
-			FUZZ_CHECK(d.hist.n <= (size_t)o.window);
-		/* the newest pending login ends up in front */
-		if (live > 0 && o.window > 0) {
-			size_t newest = 0;
-
-			while (before.pend.e[newest].t <= now)
-				newest++;
-			FUZZ_CHECK(memcmp(d.hist.e[0].mac, before.pend.e[newest].mac,
-					  PU_MAC_LEN) == 0);
+		FUZZ_CHECK(committed == mine);
+		for (size_t i = 0; i < d.pend.n; i++)
+			FUZZ_CHECK(memcmp(d.pend.e[i].id, id, PU_ID_LEN) != 0);
+		if (committed && o.window > 0) {
+			FUZZ_CHECK(memcmp(d.hist.e[0].mac, mymac, PU_MAC_LEN) == 0);
+			FUZZ_CHECK(count(&d.hist, mymac) == 1);
 		}
-		/* each promoted MAC is there once (a damaged file may hold
-		 * other duplicates: they are the file's, not the rule's);
-		 * the first 16 are enough, all would cost n * m per input */
-		for (size_t i = 0, k = 0; i < before.pend.n && k < 16 &&
-					  o.window > 0; i++) {
-			if (before.pend.e[i].t <= now)
-				continue;
-			k++;
-			FUZZ_CHECK(count(&d.hist, before.pend.e[i].mac) <= 1);
-		}
+		if (!committed)
+			FUZZ_CHECK(fuzz_rlist_equal(&d.hist, &before.hist));
 	}
 
 	/* password history */

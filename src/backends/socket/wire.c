@@ -165,7 +165,9 @@ enum pu_status pu_v1_decode(const char *reply, size_t len,
 	line = len - 1;
 	if (line > 0 && reply[line - 1] == '\r')
 		line--;
-	if (memchr(reply, '\0', line) != NULL || memchr(reply, '\r', line) != NULL)
+	/* one line: no NUL, CR or LF before its end */
+	if (memchr(reply, '\0', line) != NULL || memchr(reply, '\r', line) != NULL ||
+	    memchr(reply, '\n', line) != NULL)
 		return pu_fail(err, PU_UNAVAIL, "garbage reply (control bytes)");
 
 	for (wlen = 0; wlen < line && reply[wlen] != ' '; wlen++)
