@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -49,10 +50,20 @@ enum pu_status pu_endpoint_parse(const char *spec, struct pu_endpoint *ep,
 			       spec);
 	hl = (size_t)(colon - hp);
 	if (hp[0] == '[') { /* [::1]:6379 */
-		if (hl < 3 || hp[hl - 1] != ']')
+		struct in6_addr a6;
+		char lit[64];
+
+		if (hl < 3 || hp[hl - 1] != ']' || hl - 2 >= sizeof(lit))
 			return pu_fail(err, PU_CONFIG, "%.80s: bad [address]", spec);
+		memcpy(lit, hp + 1, hl - 2);
+		lit[hl - 2] = '\0';
+		if (inet_pton(AF_INET6, lit, &a6) != 1)
+			return pu_fail(err, PU_CONFIG,
+				       "%.80s: brackets hold an IPv6 address", spec);
 		hp++;
 		hl -= 2;
+	} else if (memchr(hp, ']', hl) != NULL) {
+		return pu_fail(err, PU_CONFIG, "%.80s: bad [address]", spec);
 	} else if (memchr(hp, ':', hl) != NULL) {
 		return pu_fail(err, PU_CONFIG,
 			       "%.80s: an IPv6 address goes in brackets", spec);

@@ -286,6 +286,9 @@ static enum pu_status load_inflight(const struct pu_replay_ctx *c,
 		    v->len < 2 * PU_MAC_LEN + 2 || v->str[2 * PU_MAC_LEN] != ':' ||
 		    !pu_hex_decode(id->str, id->len, e->id, PU_ID_LEN) ||
 		    !pu_hex_decode(v->str, 2 * PU_MAC_LEN, e->mac, PU_MAC_LEN) ||
+		    v->len - 2 * PU_MAC_LEN - 1 > 18 ||
+		    strspn(v->str + 2 * PU_MAC_LEN + 1, "0123456789") !=
+		    v->len - 2 * PU_MAC_LEN - 1 ||
 		    (e->t = strtoll(v->str + 2 * PU_MAC_LEN + 1, &end, 10),
 		     *end != '\0')) {
 			freeReplyObject(rep);
