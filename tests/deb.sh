@@ -10,8 +10,12 @@ T=$(mktemp -d /tmp/pu-deb.XXXXXX); chmod 755 "$T"
 pass=0; fail=0
 ok() { pass=$((pass + 1)); echo "ok   $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-cleanup() { [ -n "${SRV:-}" ] && kill "$SRV" 2>/dev/null; rm -rf "$T"; }
+cleanup() {
+	[ -n "${SRV:-}" ] && kill "$SRV" 2>/dev/null && wait "$SRV" 2>/dev/null
+	rm -rf "$T"
+}
 trap cleanup EXIT
+trap 'exit 143' TERM INT HUP  # so that EXIT stops the server
 
 if out=$(lintian --fail-on error "$DEB" 2>&1); then ok "lintian: no errors"
 else bad "lintian:"; echo "$out" | grep -v 'root privileges'; fi

@@ -17,6 +17,7 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT HUP  # so that EXIT stops the server
 
 mkdir "$T/pam.d"
 cat >"$T/users" <<'USERS'
