@@ -253,6 +253,65 @@ static void full_transaction_one_connection(void **state)
 	assert_int_equal(after - before - 1, 1);
 }
 
+/* A redis line and a replay line (store=redis) share the handle's
+ * connection when their connection options are the same, and keep one
+ * each when they differ: at most one connection per distinct option set
+ * per handle. */
+static void connections_per_option_set(void **state)
+{
+	static const struct {
+		const char *replay;   /* the replay lines' connection options */
+		long connections;
+	} cases[] = {
+		{ "redis=unix:{dir}/redis.sock", 1 },
+		/* prefix= picks keys, not a connection */
+		{ "redis=unix:{dir}/redis.sock prefix=other:", 1 },
+		/* the same server, another database: another connection */
+		{ "redis=unix:{dir}/redis.sock redis_db=1", 2 },
+	};
+	static const struct it_step login[] = {
+		{ IT_AUTHENTICATE, PAM_SUCCESS },
+		{ IT_ACCT_MGMT, PAM_SUCCESS },
+		{ IT_OPEN_SESSION, PAM_SUCCESS },
+		{ IT_CLOSE_SESSION, PAM_SUCCESS },
+	};
+	int bad = 0;
+
+	(void)state;
+	it_write_file(it_path("replay.key"), 0600,
+		      "6f1d0c3b5a7e9f2b4d6c8a0e1f3b5d7c"
+		      "9e0a2c4e6f8b0d2f4a6c8e0b2d4f6a8c\n");
+	for (size_t i = 0; i < IT_NELEM(cases); i++) {
+		struct it_conv c = IT_CONV("conn-pass1");
+		char user[32];
+		long before, after;
+
+		snprintf(user, sizeof(user), "conn%zu", i);
+		mkuser(user, "conn-pass1");
+		it_stack("redis+replay",
+			 "auth     requisite {module} backend=redis redis=unix:{dir}/redis.sock\n"
+			 "auth     required  {module} backend=replay window=2 "
+			 "key_file={dir}/replay.key store=redis %1$s\n"
+			 "account  required  {module} backend=redis redis=unix:{dir}/redis.sock\n"
+			 "session  required  {module} backend=redis redis=unix:{dir}/redis.sock\n"
+			 "session  required  {module} backend=replay window=2 "
+			 "key_file={dir}/replay.key store=redis %1$s\n",
+			 cases[i].replay);
+		before = it_redis_connections(sock);
+		it_assert_steps("redis+replay", user, &c, login);
+		after = it_redis_connections(sock);
+		/* minus the second INFO's own connection */
+		if (after - before - 1 != cases[i].connections) {
+			print_error("cases[%zu]: replay lines with %s: %ld "
+				    "connections, want %ld\n", i, cases[i].replay,
+				    after - before - 1, cases[i].connections);
+			bad++;
+		}
+	}
+	if (bad > 0)
+		fail_msg("%d of %zu cases failed", bad, IT_NELEM(cases));
+}
+
 static void sessions(void **state)
 {
 	pam_handle_t *ph;
@@ -991,6 +1050,7 @@ int main(void)
 		IT_TEST(every_prefix),
 		IT_TEST(account_codes),
 		IT_TEST(full_transaction_one_connection),
+		IT_TEST(connections_per_option_set),
 		IT_TEST(sessions),
 		IT_TEST(chauthtok_root),
 		IT_TEST(chauthtok_user),
