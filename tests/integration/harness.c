@@ -562,17 +562,24 @@ int it_chauthtok_as_user(const char *svc, const char *user, const char *old,
 
 #define MAX_SERVERS 32
 
+/* Only the harness reaps its servers, so a pid in this table is a live
+ * child or an unreaped zombie: never a recycled pid someone else owns. */
 static struct {
 	pid_t pid;
-	bool of_test; /* started by a test, not by its group's setup */
+	bool of_test;     /* started by a test, not by its group's setup */
+	char what[160];   /* program and socket, for messages */
 } servers[MAX_SERVERS];
 static bool in_test;
 
-static void forget(pid_t pid)
+/* true when pid was ours and is now forgotten */
+static bool forget(pid_t pid)
 {
 	for (int i = 0; i < MAX_SERVERS; i++)
-		if (servers[i].pid == pid)
+		if (pid > 0 && servers[i].pid == pid) {
 			servers[i].pid = 0;
+			return true;
+		}
+	return false;
 }
 
 pid_t it_spawn(char *const argv[], const char *sock, uid_t uid)
@@ -611,6 +618,9 @@ pid_t it_spawn(char *const argv[], const char *sock, uid_t uid)
 	}
 	servers[slot].pid = pid;
 	servers[slot].of_test = in_test;
+	snprintf(servers[slot].what, sizeof(servers[slot].what), "%s%s%s",
+		 argv[1] != NULL && strstr(argv[0], "python") ? argv[1] : argv[0],
+		 sock != NULL ? " on " : "", sock != NULL ? sock : "");
 	if (sock != NULL) {
 		for (int i = 0; i < 1000; i++) {
 			struct stat st;
@@ -631,9 +641,8 @@ pid_t it_spawn(char *const argv[], const char *sock, uid_t uid)
 
 void it_stop(pid_t pid)
 {
-	if (pid <= 0)
-		return;
-	forget(pid);
+	if (!forget(pid))
+		return; /* not ours, or stopped already */
 	kill(pid, SIGTERM);
 	kill(pid, SIGCONT); /* a stopped server must see its SIGTERM */
 	for (int i = 0; i < 200; i++) {
@@ -647,9 +656,8 @@ void it_stop(pid_t pid)
 
 void it_kill(pid_t pid)
 {
-	if (pid <= 0)
+	if (!forget(pid))
 		return;
-	forget(pid);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 }
@@ -671,10 +679,28 @@ int it_test_setup(void **state)
 
 int it_test_teardown(void **state)
 {
+	int lost = 0;
+
 	(void)state;
 	stop_servers(true);
 	in_test = false;
-	return 0;
+	/* the group's servers must outlive every test: one that died
+	 * (crashed, or killed from outside) explains what fails next */
+	for (int i = 0; i < MAX_SERVERS; i++) {
+		int status;
+
+		if (servers[i].pid == 0 ||
+		    waitpid(servers[i].pid, &status, WNOHANG) != servers[i].pid)
+			continue;
+		print_error("harness: %s (pid %d) died during this test: %s %d\n",
+			    servers[i].what, (int)servers[i].pid,
+			    WIFSIGNALED(status) ? "signal" : "exit status",
+			    WIFSIGNALED(status) ? WTERMSIG(status)
+						: WEXITSTATUS(status));
+		servers[i].pid = 0;
+		lost++;
+	}
+	return lost > 0 ? -1 : 0;
 }
 
 pid_t it_redis_start(const char *sock, ...)

@@ -146,12 +146,14 @@ int it_chauthtok_as_user(const char *svc, const char *user, const char *old,
  * it_cleanup, whatever the test's outcome (and PR_SET_PDEATHSIG kills it
  * should the test itself die). */
 pid_t it_spawn(char *const argv[], const char *sock, uid_t uid);
-/* SIGTERM, then SIGKILL after 2 s; reaped and forgotten */
+/* SIGTERM, then SIGKILL after 2 s; reaped and forgotten.  A pid the
+ * harness did not start, or stopped already, is left alone. */
 void it_stop(pid_t pid);
 /* SIGKILL at once (a crash); reaped and forgotten */
 void it_kill(pid_t pid);
 
-/* per-test setup/teardown: a clean log; the test's servers stopped */
+/* per-test setup/teardown: a clean log; the test's servers stopped, and
+ * the group's servers checked (one that died fails the test that saw it) */
 int it_test_setup(void **state);
 int it_test_teardown(void **state);
 #define IT_TEST(f) cmocka_unit_test_setup_teardown(f, it_test_setup, \
