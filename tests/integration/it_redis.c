@@ -763,11 +763,13 @@ static void unifiedctl_commands(void **state)
 
 /* ---- faults ---- */
 
-/* no server at all: every group fails closed with its own code */
+/* no server at all: every group fails closed with its own code (setcred
+ * asks the server nothing) */
 static void fault_down(void **state)
 {
 	static const struct it_case absent[] = {
 		{ "alice", IT_AUTHENTICATE, { "wonderland" }, PAM_AUTHINFO_UNAVAIL },
+		{ "alice", IT_SETCRED, { 0 }, PAM_SUCCESS },
 		{ "alice", IT_ACCT_MGMT, { 0 }, PAM_AUTHINFO_UNAVAIL },
 		{ "alice", IT_OPEN_SESSION, { 0 }, PAM_SESSION_ERR },
 		{ "alice", IT_CLOSE_SESSION, { 0 }, PAM_SESSION_ERR },
