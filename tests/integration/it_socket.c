@@ -293,12 +293,16 @@ static void v1_chauthtok_root(void **state)
 		/* refused by the server: too short */
 		{ "frank", IT_CHAUTHTOK, { "abc", "abc" }, PAM_AUTHTOK_ERR,
 		  "E:Password shorter than 8 characters\n" },
-		/* a mismatched retype never reaches the server */
+		/* a mismatched retype: the update phase never reaches the server */
 		{ "frank", IT_CHAUTHTOK, { "first-try1", "second-try" },
-		  PAM_AUTHTOK_ERR },
+		  PAM_AUTHTOK_ERR, "E:Sorry, passwords do not match.\n" },
+		/* the server knows no such user at the first phase: no prompt */
 		{ "nosuchuser", IT_CHAUTHTOK, { "whatever12", "whatever12" },
-		  PAM_USER_UNKNOWN },
+		  PAM_USER_UNKNOWN, "", .prompts = IT_PROMPTS(0) },
 	};
+	/* requests per row: prelim + update, one each authenticate, prelim
+	 * + update, the mismatch's prelim, the unknown user's prelim */
+	const int requests = 2 + 1 + 1 + 2 + 1 + 1;
 	int before;
 
 	(void)state;
@@ -307,9 +311,7 @@ static void v1_chauthtok_root(void **state)
 		 "password required {module} backend=socket protocol=v1 socket={dir}/ref.sock\n");
 	before = it_count_lines(ref_log);
 	it_assert_cases("v1", cases);
-	/* two passes per change that reached the update phase (prelim +
-	 * update), one per authenticate; the mismatch sent only its prelim */
-	assert_int_equal(it_count_lines(ref_log) - before, 2 + 1 + 1 + 2 + 1 + 1);
+	assert_int_equal(it_count_lines(ref_log) - before, requests);
 }
 
 static void v1_chauthtok_user(void **state)
