@@ -7,11 +7,13 @@ CTL="$B/unifiedctl"
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 T=$(mktemp -d /tmp/pu-check.XXXXXX); chmod 755 "$T"
 pass=0; fail=0
-# Every server runs in the foreground of this script, which stops it on
-# the way out, however it ends (a signal included).
-SERVERS=""
+# Every server is a background job of this script, which stops it on the
+# way out, however it ends (a signal included).  Only jobs still running
+# are signalled: the pid of one that already ended may be someone else's.
 cleanup() {
-	for p in $SERVERS; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	local p
+	for p in $(jobs -pr); do kill "$p" 2>/dev/null; done
+	wait
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -33,10 +35,8 @@ expect() {
 echo "alice plain:wonderland" >"$T/users"
 /usr/bin/python3 "$HERE/contrib/pam_unified_server.py" --socket "$T/sock" \
 	--users "$T/users" >/dev/null 2>&1 &
-SERVERS="$SERVERS $!"
 redis-server --port 0 --unixsocket "$T/r.sock" --save '' --appendonly no \
 	--requirepass check-secret-123 --dir "$T" --logfile "$T/r.log" &
-SERVERS="$SERVERS $!"
 for _ in $(seq 100); do [ -S "$T/sock" ] && [ -S "$T/r.sock" ] && break; sleep 0.05; done
 printf 'check-secret-123\n' >"$T/secret"; chmod 600 "$T/secret"
 printf 'check-secret-123\n' >"$T/loose"; chmod 644 "$T/loose"
