@@ -7,12 +7,17 @@ CTL="$B/unifiedctl"
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 T=$(mktemp -d /tmp/pu-check.XXXXXX); chmod 755 "$T"
 pass=0; fail=0
+# Every server is a background job of this script, which stops it on the
+# way out, however it ends (a signal included).  Only jobs still running
+# are signalled: the pid of one that already ended may be someone else's.
 cleanup() {
-	[ -n "${SRV:-}" ] && kill "$SRV" 2>/dev/null
-	redis-cli -s "$T/r.sock" shutdown nosave >/dev/null 2>&1
+	local p
+	for p in $(jobs -pr); do kill "$p" 2>/dev/null; done
+	wait
 	rm -rf "$T"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT HUP
 
 # expect STATUS "TEXT" ARGS...: exit status and one line of the report
 expect() {
@@ -30,9 +35,8 @@ expect() {
 echo "alice plain:wonderland" >"$T/users"
 /usr/bin/python3 "$HERE/contrib/pam_unified_server.py" --socket "$T/sock" \
 	--users "$T/users" >/dev/null 2>&1 &
-SRV=$!
 redis-server --port 0 --unixsocket "$T/r.sock" --save '' --appendonly no \
-	--requirepass check-secret-123 --daemonize yes --dir "$T" --logfile "$T/r.log"
+	--requirepass check-secret-123 --dir "$T" --logfile "$T/r.log" &
 for _ in $(seq 100); do [ -S "$T/sock" ] && [ -S "$T/r.sock" ] && break; sleep 0.05; done
 printf 'check-secret-123\n' >"$T/secret"; chmod 600 "$T/secret"
 printf 'check-secret-123\n' >"$T/loose"; chmod 644 "$T/loose"

@@ -10,8 +10,14 @@ T=$(mktemp -d /tmp/pu-deb.XXXXXX); chmod 755 "$T"
 pass=0; fail=0
 ok() { pass=$((pass + 1)); echo "ok   $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-cleanup() { [ -n "${SRV:-}" ] && kill "$SRV" 2>/dev/null; rm -rf "$T"; }
+cleanup() {
+	local p  # only jobs still running: an ended one's pid may be reused
+	for p in $(jobs -pr); do kill "$p" 2>/dev/null; done
+	wait
+	rm -rf "$T"
+}
 trap cleanup EXIT
+trap 'exit 143' TERM INT HUP  # so that EXIT stops the server
 
 if out=$(lintian --fail-on error "$DEB" 2>&1); then ok "lintian: no errors"
 else bad "lintian:"; echo "$out" | grep -v 'root privileges'; fi
@@ -48,7 +54,6 @@ for g in auth account password session; do
 PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
 "$PY" "$T/root/usr/sbin/pam-unified-server" --socket "$T/sock" --users "$T/users" \
 	>"$T/server.log" 2>&1 &
-SRV=$!
 for _ in $(seq 100); do [ -S "$T/sock" ] && break; sleep 0.05; done
 pt() { echo "$3" | LD_PRELOAD=$WRAP PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/pam.d" \
 	timeout 20 pamtester deb "$1" $2 2>&1; }

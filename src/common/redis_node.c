@@ -443,12 +443,19 @@ static bool reply_is_ok(const redisReply *rep)
 }
 
 /* ROLE answered "slave"/"replica": a server that refuses writes.  A
- * server that does not know ROLE (an error) is taken at its word. */
-static bool is_replica(const redisReply *rep)
+ * server that does not know ROLE ("unknown command") is taken at its
+ * word; any other error (NOAUTH, NOPERM) is a refusal. */
+static const char *role_problem(const redisReply *rep)
 {
-	return rep != NULL && rep->type == REDIS_REPLY_ARRAY &&
-	       rep->elements >= 1 && rep->element[0]->type == REDIS_REPLY_STRING &&
-	       strcmp(rep->element[0]->str, "master") != 0;
+	if (rep == NULL)
+		return "no reply to ROLE";
+	if (rep->type == REDIS_REPLY_ERROR)
+		return strstr(rep->str, "unknown command") != NULL ? NULL : rep->str;
+	if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 1 &&
+	    rep->element[0]->type == REDIS_REPLY_STRING &&
+	    strcmp(rep->element[0]->str, "master") != 0)
+		return "a replica, not a primary";
+	return NULL;
 }
 
 /* AUTH, ROLE and SELECT in one round trip (as the node's kind wants) */
@@ -501,10 +508,11 @@ static enum pu_status handshake(struct pu_node *nd, const struct pu_redis_conn *
 		return st;
 	for (size_t i = 0; i < n && st == PU_OK; i++) {
 		if (i == role) {
-			if (is_replica(rep[i]))
-				st = pu_fail(err, PU_UNAVAIL,
-					     "redis %s: a replica, not a primary",
-					     nd->peer);
+			const char *why = role_problem(rep[i]);
+
+			if (why != NULL)
+				st = pu_fail(err, PU_UNAVAIL, "redis %s: %.100s",
+					     nd->peer, why);
 		} else if (!reply_is_ok(rep[i])) {
 			st = pu_fail(err, PU_UNAVAIL, "%s %s: %s refused: %.80s",
 				     kind == PU_NODE_SENTINEL ? "sentinel" : "redis",

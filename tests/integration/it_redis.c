@@ -1,13 +1,13 @@
 /*
  * redis backend through the real libpam against real redis-server (and
- * redis-sentinel) processes started on private sockets and loopback ports.
+ * redis-sentinel) processes started on private sockets and loopback
+ * ports.  The group's server is {dir}/redis.sock; a test that needs
+ * another (hung, password-protected, QuarkDB, Sentinel) starts it and
+ * the harness stops it after the test.  Keys come from the store's own
+ * key function (it_key -> pu_users_key).
  */
 #define _GNU_SOURCE
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "harness.h"
 
 #include <crypt.h>
 #include <limits.h>
@@ -20,75 +20,34 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness.h"
-
-static char sock[PATH_MAX], sock_hang[PATH_MAX], sock_auth[PATH_MAX];
-static pid_t srv, srv_hang, srv_auth;
-static int port_p1, port_p2, port_s;
-static char ctl_path[PATH_MAX];
-
 #define AUTH_PASS "correct-horse-battery-staple"
+#define DAY 86400LL
 
-/* redis-cli against a unix socket, argv form (hashes hold '$') */
-static char cli_out[65536];
+static char sock[PATH_MAX], ctl_path[PATH_MAX];
 
-static const char *rcli_argv(const char *const *args, int n)
+static const char *hash_of(const char *method, const char *pw)
 {
-	char *argv[40];
-	int k = 0;
-
-	argv[k++] = "redis-cli";
-	for (int i = 0; i < n && k < 38; i++)
-		argv[k++] = (char *)args[i];
-	argv[k] = NULL;
-	if (it_run(argv, NULL, cli_out, sizeof(cli_out)) != 0)
-		return NULL;
-	{
-		size_t l = strlen(cli_out);
-
-		while (l > 0 && cli_out[l - 1] == '\n')
-			cli_out[--l] = '\0';
-	}
-	return cli_out;
-}
-
-#define RCLI(...) rcli_argv((const char *const[]){ __VA_ARGS__ }, \
-	(int)(sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *)))
-
-static char *hash_of(const char *prefix, const char *pw, char *out, size_t size)
-{
+	static char out[CRYPT_OUTPUT_SIZE];
 	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
 	struct crypt_data cd;
 
 	memset(&cd, 0, sizeof(cd));
-	assert_non_null(crypt_gensalt_rn(prefix, 0, NULL, 0, setting,
+	assert_non_null(crypt_gensalt_rn(method, 0, NULL, 0, setting,
 					 sizeof(setting)));
 	assert_non_null(crypt_r(pw, setting, &cd));
-	snprintf(out, size, "%s", cd.output);
+	snprintf(out, sizeof(out), "%s", cd.output);
 	return out;
 }
 
+/* a user record holding only a password hash, on the server at s */
 static void mkuser_on(const char *s, const char *user, const char *pw,
 		      const char *method)
 {
-	char h[512];
+	const char *key = it_key("user", user);
 
-	hash_of(method, pw, h, sizeof(h));
-	char key[2048];
-
-	snprintf(key, sizeof(key), "pam:user:{%s}", user);
-	assert_non_null(RCLI("-s", s, "DEL", key));
-	assert_non_null(RCLI("-s", s, "HSET", key, "password", h));
-}
-
-static void mkuser_auth(const char *user, const char *pw)
-{
-	char h[512], key[256];
-
-	hash_of("$6$", pw, h, sizeof(h));
-	snprintf(key, sizeof(key), "pam:user:{%s}", user);
-	assert_non_null(RCLI("-s", sock_auth, "-a", AUTH_PASS, "--no-auth-warning",
-			     "HSET", key, "password", h));
+	assert_non_null(it_redis_cli("-s", s, "DEL", key, NULL));
+	assert_non_null(it_redis_cli("-s", s, "HSET", key, "password",
+				     hash_of(method, pw), NULL));
 }
 
 static void mkuser(const char *user, const char *pw)
@@ -98,353 +57,396 @@ static void mkuser(const char *user, const char *pw)
 
 static void setf(const char *user, const char *field, const char *value)
 {
-	char key[2048];
-
-	snprintf(key, sizeof(key), "pam:user:{%s}", user);
-	assert_non_null(RCLI("-s", sock, "HSET", key, field, value));
-}
-
-static pid_t start_redis(const char *s, const char *extra1, const char *extra2)
-{
-	char *argv[] = { "redis-server", "--port", "0", "--unixsocket", (char *)s,
-			 "--unixsocketperm", "700", "--save", "", "--appendonly",
-			 "no", "--dir", (char *)it_dir(), (char *)extra1,
-			 (char *)extra2, NULL };
-
-	if (extra1 == NULL)
-		argv[13] = NULL;
-	return it_spawn(argv, s, 0);
-}
-
-static void svc(const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void svc(const char *name, const char *fmt, ...)
-{
-	char args[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof(args), fmt, ap);
-	va_end(ap);
-	it_service_all(name, args);
+	assert_non_null(it_redis_cli("-s", sock, "HSET", it_key("user", user),
+				     field, value, NULL));
 }
 
 static int group_setup(void **state)
 {
 	(void)state;
 	it_init();
-	snprintf(ctl_path, sizeof(ctl_path), "%s/unifiedctl",
-		 getenv("PU_BUILD") ? getenv("PU_BUILD") : "build");
+	snprintf(ctl_path, sizeof(ctl_path), "%s/unifiedctl", it_build());
 	snprintf(sock, sizeof(sock), "%s", it_path("redis.sock"));
-	snprintf(sock_hang, sizeof(sock_hang), "%s", it_path("hang.sock"));
-	snprintf(sock_auth, sizeof(sock_auth), "%s", it_path("auth.sock"));
-	port_p1 = 21000 + (int)(getpid() % 3000) * 3;
-	port_p2 = port_p1 + 1;
-	port_s = port_p1 + 2;
-
-	svc("r", "backend=redis redis=unix:%s", sock);
-	svc("r-quiet", "backend=redis redis=unix:%s quiet", sock);
-	svc("r-nullok", "backend=redis redis=unix:%s nullok", sock);
-	svc("r-locka", "backend=redis redis=unix:%s deny=3 unlock_time=2", sock);
-	svc("r-lockb", "backend=redis redis=unix:%s deny=3 unlock_time=2", sock);
-	svc("r-lock0", "backend=redis redis=unix:%s deny=2 unlock_time=0", sock);
-	svc("r-maxage", "backend=redis redis=unix:%s max_age=30 warn_age=7", sock);
-	svc("r-bcrypt", "backend=redis redis=unix:%s hash=bcrypt", sock);
-	svc("r-prefix", "backend=redis redis=unix:%s prefix=other:", sock);
-	svc("r-db", "backend=redis redis=unix:%s redis_db=5", sock);
-	svc("r-list", "backend=redis redis=unix:%s,unix:%s", it_path("absent.sock"),
-	    sock);
-	svc("r-absent", "backend=redis redis=unix:%s", it_path("absent.sock"));
-	svc("r-refused", "backend=redis redis=tcp://127.0.0.1:1");
-	svc("r-hang", "backend=redis redis=unix:%s timeout=500", sock_hang);
-	svc("r-auth-ok", "backend=redis redis=unix:%s redis_password_file=%s",
-	    sock_auth, it_path("good.secret"));
-	svc("r-auth-bad", "backend=redis redis=unix:%s redis_password_file=%s",
-	    sock_auth, it_path("bad.secret"));
-	svc("r-auth-loose", "backend=redis redis=unix:%s redis_password_file=%s",
-	    sock_auth, it_path("loose.secret"));
-	svc("r-auth-none", "backend=redis redis=unix:%s", sock_auth);
-	svc("r-acl", "backend=redis redis=unix:%s redis_user=pamacl "
-	    "redis_password_file=%s", sock_auth, it_path("acl.secret"));
-	svc("r-hmac", "backend=redis redis=unix:%s redis_auth=hmac "
-	    "redis_password_file=%s", it_path("quarkdb.sock"),
-	    it_path("hmac.secret"));
-	svc("r-hmac-bad", "backend=redis redis=unix:%s redis_auth=hmac "
-	    "redis_password_file=%s", it_path("quarkdb.sock"),
-	    it_path("hmac-bad.secret"));
-	svc("r-hmac-short", "backend=redis redis=unix:%s redis_auth=hmac "
-	    "redis_password_file=%s", it_path("quarkdb.sock"),
-	    it_path("hmac-short.secret"));
-	svc("r-hmac-plain", "backend=redis redis=unix:%s redis_password_file=%s",
-	    it_path("quarkdb.sock"), it_path("hmac.secret"));
-	svc("r-sentinel", "backend=redis sentinel=127.0.0.1:%d "
-	    "sentinel_master=pumaster timeout=1500", port_s);
-
-	it_write_file(it_path("good.secret"), 0600, AUTH_PASS "\r\n  \n");
-	it_write_file(it_path("bad.secret"), 0400, "not-the-password\n");
-	it_write_file(it_path("loose.secret"), 0644, AUTH_PASS "\n");
-	it_write_file(it_path("acl.secret"), 0600, "acl-user-secret\n");
-
-	srv = start_redis(sock, NULL, NULL);
-	srv_hang = start_redis(sock_hang, NULL, NULL);
-	srv_auth = start_redis(sock_auth, "--requirepass", AUTH_PASS);
-	assert_non_null(RCLI("-s", sock_auth, "-a", AUTH_PASS, "--no-auth-warning",
-			     "ACL", "SETUSER", "pamacl", "on", ">acl-user-secret",
-			     "~*", "+@all"));
+	it_redis_start(sock, NULL); /* stopped by it_cleanup */
 	return 0;
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	it_stop(srv);
-	it_stop(srv_hang);
-	it_stop(srv_auth);
 	it_cleanup();
 	return 0;
-}
-
-static int auth(const char *svcname, const char *user, const char *pw)
-{
-	struct it_conv c = it_conv1(pw);
-
-	return it_op(svcname, user, PAMTEST_AUTHENTICATE, 0, &c);
 }
 
 /* ---- groups ---- */
 
 static void authenticate_codes(void **state)
 {
+	static const struct it_case cases[] = {
+		{ "alice", IT_AUTHENTICATE, { "wonderland" }, PAM_SUCCESS,
+		  .prompts = IT_PROMPTS(1) },
+		{ "alice", IT_AUTHENTICATE, { "wonderlanD" }, PAM_AUTH_ERR },
+		{ "nosuchuser", IT_AUTHENTICATE, { "x" }, PAM_USER_UNKNOWN },
+		{ "alice", IT_AUTHENTICATE, { "" }, PAM_AUTH_ERR },
+		{ "alice", IT_SETCRED, { 0 }, PAM_SUCCESS },
+		/* disabled: the right password does not open it */
+		{ "dis", IT_AUTHENTICATE, { "disabled1" }, PAM_AUTH_ERR },
+		/* a record without a password never authenticates */
+		{ "nopw", IT_AUTHENTICATE, { "" }, PAM_AUTH_ERR },
+		{ "nopw", IT_AUTHENTICATE, { "anything" }, PAM_AUTH_ERR },
+		/* an empty stored password opens only with nullok and "" */
+		{ "empty", IT_AUTHENTICATE, { "" }, PAM_AUTH_ERR },
+		{ "empty", IT_AUTHENTICATE, { "" }, PAM_SUCCESS, .svc = "r-nullok" },
+		{ "empty", IT_AUTHENTICATE, { "x" }, PAM_AUTH_ERR, .svc = "r-nullok" },
+		/* a locked crypt string ("!") never matches */
+		{ "bang", IT_AUTHENTICATE, { "!" }, PAM_AUTH_ERR },
+	};
+
 	(void)state;
 	mkuser("alice", "wonderland");
-	assert_int_equal(auth("r", "alice", "wonderland"), PAM_SUCCESS);
-	assert_int_equal(auth("r", "alice", "wonderlanD"), PAM_AUTH_ERR);
-	assert_int_equal(auth("r", "nosuchuser", "x"), PAM_USER_UNKNOWN);
-	assert_int_equal(auth("r", "alice", ""), PAM_AUTH_ERR);
 	mkuser("dis", "disabled1");
 	setf("dis", "disabled", "1");
-	assert_int_equal(auth("r", "dis", "disabled1"), PAM_AUTH_ERR);
-	assert_int_equal(it_op("r", "alice", PAMTEST_SETCRED, 0, NULL), PAM_SUCCESS);
-	/* a record without a password never authenticates */
-	assert_non_null(RCLI("-s", sock, "HSET", "pam:user:{nopw}", "disabled", "0"));
-	assert_int_equal(auth("r", "nopw", ""), PAM_AUTH_ERR);
-	assert_int_equal(auth("r", "nopw", "anything"), PAM_AUTH_ERR);
-	/* an empty stored password opens only with nullok and "" */
-	assert_non_null(RCLI("-s", sock, "HSET", "pam:user:{empty}", "password", ""));
-	assert_int_equal(auth("r", "empty", ""), PAM_AUTH_ERR);
-	assert_int_equal(auth("r-nullok", "empty", ""), PAM_SUCCESS);
-	assert_int_equal(auth("r-nullok", "empty", "x"), PAM_AUTH_ERR);
-	/* a locked crypt string ("!") never matches */
-	assert_non_null(RCLI("-s", sock, "HSET", "pam:user:{bang}", "password", "!"));
-	assert_int_equal(auth("r", "bang", "!"), PAM_AUTH_ERR);
+	assert_non_null(it_redis_cli("-s", sock, "DEL", it_key("user", "nopw"),
+				     NULL));
+	setf("nopw", "disabled", "0");
+	setf("empty", "password", "");
+	setf("bang", "password", "!");
+	it_stack("r", "auth required {module} backend=redis "
+		      "redis=unix:{dir}/redis.sock\n");
+	it_stack("r-nullok", "auth required {module} backend=redis "
+			     "redis=unix:{dir}/redis.sock nullok\n");
+	it_assert_cases("r", cases);
 }
 
 static void every_prefix(void **state)
 {
 	static const char *const methods[] = { "$y$", "$gy$", "$7$", "$6$",
 					       "$5$", "$2b$" };
+
 	(void)state;
-	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
-		char user[32], out[512];
+	it_stack("r", "auth required {module} backend=redis "
+		      "redis=unix:{dir}/redis.sock\n");
+	for (size_t i = 0; i < IT_NELEM(methods); i++) {
+		char user[32];
+		struct it_conv right = IT_CONV("pr3fix-pass");
+		struct it_conv wrong = IT_CONV("pr3fix-pasS");
 
 		snprintf(user, sizeof(user), "m%zu", i);
 		mkuser_on(sock, user, "pr3fix-pass", methods[i]);
-		snprintf(out, sizeof(out), "pam:user:{%s}", user);
-		assert_non_null(RCLI("-s", sock, "HGET", out, "password"));
-		assert_memory_equal(cli_out, methods[i], strlen(methods[i]));
-		if (auth("r", user, "pr3fix-pass") != PAM_SUCCESS)
-			fail_msg("%s did not verify", methods[i]);
-		assert_int_equal(auth("r", user, "pr3fix-pasS"), PAM_AUTH_ERR);
+		assert_non_null(it_redis_cli("-s", sock, "HGET",
+					     it_key("user", user), "password",
+					     NULL));
+		assert_memory_equal(it_redis_cli("-s", sock, "HGET",
+						 it_key("user", user), "password",
+						 NULL),
+				    methods[i], strlen(methods[i]));
+		it_assert_code(it_op("r", user, IT_AUTHENTICATE, 0, &right),
+			       PAM_SUCCESS, "%s, right password", methods[i]);
+		it_assert_code(it_op("r", user, IT_AUTHENTICATE, 0, &wrong),
+			       PAM_AUTH_ERR, "%s, wrong password", methods[i]);
 	}
 }
 
+/* one record, changed field by field; each row checks the account */
 static void account_codes(void **state)
 {
-	char when[32];
-	struct it_conv c;
+	enum how { NONE, SET, AT, UNSET };
+	static const struct {
+		const char *field;
+		enum how how;
+		const char *value;   /* SET */
+		long long offset;    /* AT: now + offset seconds */
+		const char *svc;
+		enum it_op op;
+		int flags;
+		int code;
+		const char *out;     /* NULL: not checked */
+	} rows[] = {
+		{ NULL, NONE, NULL, 0, "r", IT_ACCT_MGMT, 0, PAM_SUCCESS, "" },
+		{ "disabled", SET, "1", 0, "r", IT_ACCT_MGMT, 0, PAM_PERM_DENIED },
+		{ "disabled", SET, "0", 0, "r", IT_ACCT_MGMT, 0, PAM_SUCCESS },
+		{ "expires", AT, NULL, -10, "r", IT_ACCT_MGMT, 0, PAM_ACCT_EXPIRED },
+		{ "expires", AT, NULL, DAY, "r", IT_ACCT_MGMT, 0, PAM_SUCCESS },
+		{ "must_change", SET, "1", 0, "r", IT_ACCT_MGMT, 0,
+		  PAM_NEW_AUTHTOK_REQD },
+		{ "must_change", SET, "0", 0, "r", IT_ACCT_MGMT, 0, PAM_SUCCESS },
+		/* changed 40 days ago, max_age 30 (option): must change */
+		{ "changed", AT, NULL, -40 * DAY, "r-maxage", IT_ACCT_MGMT, 0,
+		  PAM_NEW_AUTHTOK_REQD },
+		/* the record's own max_age wins over the option */
+		{ "max_age", SET, "60", 0, "r-maxage", IT_ACCT_MGMT, 0, PAM_SUCCESS,
+		  "" },
+		/* 25 days ago with max_age 30: within warn_age 7, a warning */
+		{ "max_age", UNSET, NULL, 0, "r-maxage", IT_ACCT_MGMT, 0,
+		  PAM_NEW_AUTHTOK_REQD },
+		{ "changed", AT, NULL, -25 * DAY, "r-maxage", IT_ACCT_MGMT, 0,
+		  PAM_SUCCESS, "I:Warning: your password will expire in 5 days.\n" },
+		{ NULL, NONE, NULL, 0, "r-maxage", IT_ACCT_MGMT, PAM_SILENT,
+		  PAM_SUCCESS, "" },
+		/* garbage in the record fails closed, in every group */
+		{ "expires", SET, "next tuesday", 0, "r", IT_ACCT_MGMT, 0,
+		  PAM_AUTHINFO_UNAVAIL },
+		{ NULL, NONE, NULL, 0, "r", IT_AUTHENTICATE, 0,
+		  PAM_AUTHINFO_UNAVAIL },
+	};
 
 	(void)state;
+	it_stack("r",
+		 "auth    required {module} backend=redis redis=unix:{dir}/redis.sock\n"
+		 "account required {module} backend=redis redis=unix:{dir}/redis.sock\n");
+	it_stack("r-maxage",
+		 "account required {module} backend=redis redis=unix:{dir}/redis.sock "
+		 "max_age=30 warn_age=7\n");
+	it_stack("r-unknown",
+		 "account required {module} backend=redis redis=unix:{dir}/redis.sock\n");
+	it_assert_code(it_op("r-unknown", "nosuchuser", IT_ACCT_MGMT, 0, NULL),
+		       PAM_USER_UNKNOWN, "nosuchuser");
 	mkuser("acct", "acctpass1");
-	assert_int_equal(it_op("r", "acct", PAMTEST_ACCOUNT, 0, NULL), PAM_SUCCESS);
-	assert_int_equal(it_op("r", "nosuchuser", PAMTEST_ACCOUNT, 0, NULL),
-			 PAM_USER_UNKNOWN);
-	setf("acct", "disabled", "1");
-	assert_int_equal(it_op("r", "acct", PAMTEST_ACCOUNT, 0, NULL),
-			 PAM_PERM_DENIED);
-	setf("acct", "disabled", "0");
-	snprintf(when, sizeof(when), "%lld", (long long)time(NULL) - 10);
-	setf("acct", "expires", when);
-	assert_int_equal(it_op("r", "acct", PAMTEST_ACCOUNT, 0, NULL),
-			 PAM_ACCT_EXPIRED);
-	snprintf(when, sizeof(when), "%lld", (long long)time(NULL) + 86400);
-	setf("acct", "expires", when);
-	assert_int_equal(it_op("r", "acct", PAMTEST_ACCOUNT, 0, NULL), PAM_SUCCESS);
-	setf("acct", "must_change", "1");
-	assert_int_equal(it_op("r", "acct", PAMTEST_ACCOUNT, 0, NULL),
-			 PAM_NEW_AUTHTOK_REQD);
-	setf("acct", "must_change", "0");
-	/* changed 40 days ago, max_age 30 (option) -> must change */
-	snprintf(when, sizeof(when), "%lld", (long long)time(NULL) - 40 * 86400);
-	setf("acct", "changed", when);
-	assert_int_equal(it_op("r-maxage", "acct", PAMTEST_ACCOUNT, 0, NULL),
-			 PAM_NEW_AUTHTOK_REQD);
-	/* ... the record's own max_age wins over the option */
-	setf("acct", "max_age", "60");
-	memset(&c, 0, sizeof(c));
-	assert_int_equal(it_op("r-maxage", "acct", PAMTEST_ACCOUNT, 0, &c),
-			 PAM_SUCCESS);
-	assert_string_equal(c.out, "");
-	/* 25 days ago with max_age 30: within warn_age 7 -> a warning */
-	assert_non_null(RCLI("-s", sock, "HDEL", "pam:user:{acct}", "max_age"));
-	snprintf(when, sizeof(when), "%lld", (long long)time(NULL) - 25 * 86400);
-	setf("acct", "changed", when);
-	memset(&c, 0, sizeof(c));
-	assert_int_equal(it_op("r-maxage", "acct", PAMTEST_ACCOUNT, 0, &c),
-			 PAM_SUCCESS);
-	assert_string_equal(c.out, "I:Warning: your password will expire in 5 days.\n");
-	memset(&c, 0, sizeof(c));
-	assert_int_equal(it_op("r-maxage", "acct", PAMTEST_ACCOUNT, PAM_SILENT, &c),
-			 PAM_SUCCESS);
-	assert_string_equal(c.out, "");
-	/* garbage in the record fails closed */
-	setf("acct", "expires", "next tuesday");
-	assert_int_equal(it_op("r", "acct", PAMTEST_ACCOUNT, 0, NULL),
-			 PAM_AUTHINFO_UNAVAIL);
-	assert_int_equal(auth("r", "acct", "acctpass1"), PAM_AUTHINFO_UNAVAIL);
+	for (size_t i = 0; i < IT_NELEM(rows); i++) {
+		struct it_conv c = IT_CONV("acctpass1");
+		char when[32];
+		int rv;
+
+		snprintf(when, sizeof(when), "%lld",
+			 (long long)time(NULL) + rows[i].offset);
+		if (rows[i].how == SET)
+			setf("acct", rows[i].field, rows[i].value);
+		else if (rows[i].how == AT)
+			setf("acct", rows[i].field, when);
+		else if (rows[i].how == UNSET)
+			assert_non_null(it_redis_cli("-s", sock, "HDEL",
+						     it_key("user", "acct"),
+						     rows[i].field, NULL));
+		rv = it_op(rows[i].svc, "acct", rows[i].op, rows[i].flags, &c);
+		it_assert_code(rv, rows[i].code, "rows[%zu]: %s %s, then %s %s", i,
+			       rows[i].field ? rows[i].field : "(no change)",
+			       rows[i].how == SET ? rows[i].value :
+			       rows[i].how == AT ? when : "", rows[i].svc,
+			       it_op_name(rows[i].op));
+		if (rows[i].out != NULL)
+			assert_string_equal(c.out, rows[i].out);
+	}
 }
 
 static void full_transaction_one_connection(void **state)
 {
-	struct it_conv c = it_conv1("wonderland");
-	struct pam_testcase t[] = {
-		pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS),
-		pam_test(PAMTEST_SETCRED, PAM_SUCCESS),
-		pam_test(PAMTEST_ACCOUNT, PAM_SUCCESS),
-		pam_test(PAMTEST_OPEN_SESSION, PAM_SUCCESS),
-		pam_test(PAMTEST_CLOSE_SESSION, PAM_SUCCESS),
+	static const struct it_step login[] = {
+		{ IT_AUTHENTICATE, PAM_SUCCESS },
+		{ IT_SETCRED, PAM_SUCCESS },
+		{ IT_ACCT_MGMT, PAM_SUCCESS },
+		{ IT_OPEN_SESSION, PAM_SUCCESS },
+		{ IT_CLOSE_SESSION, PAM_SUCCESS },
 	};
+	struct it_conv c = IT_CONV("wonderland");
 	long before, after;
 
 	(void)state;
 	mkuser("alice", "wonderland");
-	assert_non_null(RCLI("-s", sock, "INFO", "stats"));
-	before = atol(strstr(cli_out, "total_connections_received:") + 27);
-	it_ops("r", "alice", t, 5, &c);
-	for (int i = 0; i < 5; i++)
-		assert_int_equal(t[i].op_rv, PAM_SUCCESS);
-	assert_non_null(RCLI("-s", sock, "INFO", "stats"));
-	after = atol(strstr(cli_out, "total_connections_received:") + 27);
+	it_stack("r",
+		 "auth    required {module} backend=redis redis=unix:{dir}/redis.sock\n"
+		 "account required {module} backend=redis redis=unix:{dir}/redis.sock\n"
+		 "session required {module} backend=redis redis=unix:{dir}/redis.sock\n");
+	before = it_redis_connections(sock);
+	it_assert_steps("r", "alice", &c, login);
+	after = it_redis_connections(sock);
 	/* one connection from auth to open_session, none held while the
-	 * session lasts, one for close; plus the INFO call itself */
-	assert_int_equal(after - before, 3);
+	 * session lasts, one for close (plus the second INFO's) */
+	assert_int_equal(after - before - 1, 2);
 }
 
-static pam_handle_t *open_one(struct pam_conv *pc, const char *rhost)
+/* A redis line and a replay line (store=redis) share the handle's
+ * connection when their connection options are the same, and keep one
+ * each when they differ: at most one connection per distinct option set
+ * per handle. */
+static void connections_per_option_set(void **state)
 {
-	pam_handle_t *ph = NULL;
+	static const struct {
+		const char *replay;   /* the replay lines' connection options */
+		long connections;
+	} cases[] = {
+		{ "redis=unix:{dir}/redis.sock", 1 },
+		/* prefix= picks keys, not a connection */
+		{ "redis=unix:{dir}/redis.sock prefix=other:", 1 },
+		/* the same server, another database: another connection */
+		{ "redis=unix:{dir}/redis.sock redis_db=1", 2 },
+	};
+	/* up to open_session: close connects again (none is held while
+	 * the session lasts, full_transaction_one_connection) */
+	static const struct it_step login[] = {
+		{ IT_AUTHENTICATE, PAM_SUCCESS },
+		{ IT_ACCT_MGMT, PAM_SUCCESS },
+		{ IT_OPEN_SESSION, PAM_SUCCESS },
+	};
+	int bad = 0;
 
-	assert_int_equal(it_start("r", "sess", pc, &ph), PAM_SUCCESS);
+	(void)state;
+	it_write_file(it_path("replay.key"), 0600,
+		      "6f1d0c3b5a7e9f2b4d6c8a0e1f3b5d7c"
+		      "9e0a2c4e6f8b0d2f4a6c8e0b2d4f6a8c\n");
+	for (size_t i = 0; i < IT_NELEM(cases); i++) {
+		struct it_conv c = IT_CONV("conn-pass1");
+		char user[32];
+		long before, after;
+
+		snprintf(user, sizeof(user), "conn%zu", i);
+		mkuser(user, "conn-pass1");
+		it_stack("redis+replay",
+			 "auth     requisite {module} backend=redis redis=unix:{dir}/redis.sock\n"
+			 "auth     required  {module} backend=replay window=2 "
+			 "key_file={dir}/replay.key store=redis %1$s\n"
+			 "account  required  {module} backend=redis redis=unix:{dir}/redis.sock\n"
+			 "session  required  {module} backend=replay window=2 "
+			 "key_file={dir}/replay.key store=redis %1$s\n"
+			 "session  required  {module} backend=redis redis=unix:{dir}/redis.sock\n",
+			 cases[i].replay);
+		before = it_redis_connections(sock);
+		it_assert_steps("redis+replay", user, &c, login);
+		after = it_redis_connections(sock);
+		/* minus the second INFO's own connection */
+		if (after - before - 1 != cases[i].connections) {
+			print_error("cases[%zu]: replay lines with %s: %ld "
+				    "connections, want %ld\n", i, cases[i].replay,
+				    after - before - 1, cases[i].connections);
+			bad++;
+		}
+	}
+	if (bad > 0)
+		fail_msg("%d of %zu cases failed", bad, IT_NELEM(cases));
+}
+
+static pam_handle_t *open_one(const char *rhost)
+{
+	pam_handle_t *ph = it_begin("r", "sess", NULL);
+
 	pam_set_item(ph, PAM_TTY, "ssh");
 	pam_set_item(ph, PAM_RHOST, rhost);
 	pam_set_item(ph, PAM_RUSER, "invoker");
-	assert_int_equal(pam_open_session(ph, 0), PAM_SUCCESS);
+	it_assert_code(it_call(ph, IT_OPEN_SESSION, 0), PAM_SUCCESS,
+		       "open_session");
 	return ph;
 }
 
 static void sessions(void **state)
 {
-	struct it_conv c;
-	pam_handle_t *ph[3] = { NULL, NULL, NULL }, *other = NULL;
-	struct pam_conv pc;
+	pam_handle_t *ph[3], *other;
 
 	(void)state;
 	mkuser("sess", "sesspass1");
-	memset(&c, 0, sizeof(c));
-	pc.conv = it_conv_fn;
-	pc.appdata_ptr = &c;
+	it_stack("r", "session required {module} backend=redis "
+		      "redis=unix:{dir}/redis.sock\n");
 	/* three sessions with the same items (sshd: every tty is "ssh")
 	 * are three records */
 	for (int i = 0; i < 3; i++)
-		ph[i] = open_one(&pc, "203.0.113.7");
-	assert_non_null(RCLI("-s", sock, "HLEN", "pam:sessions:{sess}"));
-	assert_string_equal(cli_out, "3");
-	assert_non_null(RCLI("-s", sock, "HVALS", "pam:sessions:{sess}"));
-	assert_non_null(strstr(cli_out, "tty=ssh rhost=203.0.113.7 ruser=invoker"));
+		ph[i] = open_one("203.0.113.7");
+	assert_string_equal(it_redis_cli("-s", sock, "HLEN",
+					 it_key("sessions", "sess"), NULL), "3");
+	assert_non_null(strstr(it_redis_cli("-s", sock, "HVALS",
+					    it_key("sessions", "sess"), NULL),
+			       "tty=ssh rhost=203.0.113.7 ruser=invoker"));
 	/* closing one removes exactly that one */
-	assert_int_equal(pam_close_session(ph[1], 0), PAM_SUCCESS);
-	pam_end(ph[1], PAM_SUCCESS);
-	assert_non_null(RCLI("-s", sock, "HLEN", "pam:sessions:{sess}"));
-	assert_string_equal(cli_out, "2");
+	it_assert_code(it_call(ph[1], IT_CLOSE_SESSION, 0), PAM_SUCCESS,
+		       "close_session");
+	it_end(ph[1], PAM_SUCCESS);
+	assert_string_equal(it_redis_cli("-s", sock, "HLEN",
+					 it_key("sessions", "sess"), NULL), "2");
 	/* a handle that opened nothing has nothing to close */
-	assert_int_equal(it_start("r", "sess", &pc, &other), PAM_SUCCESS);
-	assert_int_equal(pam_close_session(other, 0), PAM_SESSION_ERR);
-	pam_end(other, PAM_SUCCESS);
+	other = it_begin("r", "sess", NULL);
+	it_assert_code(it_call(other, IT_CLOSE_SESSION, 0), PAM_SESSION_ERR,
+		       "close_session of another handle");
+	it_end(other, PAM_SUCCESS);
 	for (int i = 0; i < 3; i += 2) {
-		assert_int_equal(pam_close_session(ph[i], 0), PAM_SUCCESS);
-		pam_end(ph[i], PAM_SUCCESS);
+		it_assert_code(it_call(ph[i], IT_CLOSE_SESSION, 0), PAM_SUCCESS,
+			       "close_session");
+		it_end(ph[i], PAM_SUCCESS);
 	}
-	assert_non_null(RCLI("-s", sock, "HLEN", "pam:sessions:{sess}"));
-	assert_string_equal(cli_out, "0");
-	/* each appended an event */
-	assert_non_null(RCLI("-s", sock, "XREVRANGE", "pam:events:{sess}", "+", "-",
-			     "COUNT", "2"));
-	assert_non_null(strstr(cli_out, "session_close"));
+	assert_string_equal(it_redis_cli("-s", sock, "HLEN",
+					 it_key("sessions", "sess"), NULL), "0");
+	/* each appended an event: the newest two are close, then close */
+	{
+		const char *ev = it_redis_cli("-s", sock, "XREVRANGE",
+					      it_key("events", "sess"), "+", "-",
+					      "COUNT", "2", NULL);
+
+		assert_non_null(ev);
+		assert_non_null(strstr(ev, "session_close"));
+	}
 	/* an rhost cannot forge a field of the record */
-	ph[0] = open_one(&pc, "evil host=forged pid=1");
-	assert_non_null(RCLI("-s", sock, "HVALS", "pam:sessions:{sess}"));
-	assert_non_null(strstr(cli_out, "rhost=evil%20host%3Dforged%20pid%3D1 "));
-	assert_int_equal(pam_close_session(ph[0], 0), PAM_SUCCESS);
-	pam_end(ph[0], PAM_SUCCESS);
+	ph[0] = open_one("evil host=forged pid=1");
+	assert_non_null(strstr(it_redis_cli("-s", sock, "HVALS",
+					    it_key("sessions", "sess"), NULL),
+			       "rhost=evil%20host%3Dforged%20pid%3D1 "));
+	it_assert_code(it_call(ph[0], IT_CLOSE_SESSION, 0), PAM_SUCCESS,
+		       "close_session");
+	it_end(ph[0], PAM_SUCCESS);
 }
 
 static void chauthtok_root(void **state)
 {
-	struct it_conv c;
-	char h[512];
+	static const struct it_case change[] = {
+		/* root: no current password, the new one twice */
+		{ "pw", IT_CHAUTHTOK, { "newpass34", "newpass34" }, PAM_SUCCESS,
+		  .prompts = IT_PROMPTS(2) },
+		{ "pw", IT_AUTHENTICATE, { "newpass34" }, PAM_SUCCESS },
+		{ "pw", IT_AUTHENTICATE, { "oldpass12" }, PAM_AUTH_ERR },
+	};
+	static const struct it_case refused[] = {
+		{ "pw", IT_CHAUTHTOK, { "short", "short" }, PAM_AUTHTOK_ERR,
+		  "E:The password is shorter than 8 characters.\n" },
+		{ "pw", IT_CHAUTHTOK, { "newpass34", "newpass34" }, PAM_AUTHTOK_ERR,
+		  "E:The new password must differ from the old one.\n" },
+		{ "nosuchuser", IT_CHAUTHTOK, { "newpass56", "newpass56" },
+		  PAM_USER_UNKNOWN },
+		/* hash= picks the method */
+		{ "pw", IT_CHAUTHTOK, { "bcrypted9", "bcrypted9" }, PAM_SUCCESS,
+		  .svc = "r-bcrypt" },
+	};
 
 	(void)state;
 	mkuser("pw", "oldpass12");
 	setf("pw", "must_change", "1");
-	memset(&c, 0, sizeof(c));
-	c.answers[0] = c.answers[1] = "newpass34";
-	assert_int_equal(it_op("r", "pw", PAMTEST_CHAUTHTOK, 0, &c), PAM_SUCCESS);
-	assert_int_equal(c.prompts, 2);
-	assert_int_equal(auth("r", "pw", "newpass34"), PAM_SUCCESS);
-	assert_int_equal(auth("r", "pw", "oldpass12"), PAM_AUTH_ERR);
-	assert_non_null(RCLI("-s", sock, "HEXISTS", "pam:user:{pw}", "must_change"));
-	assert_string_equal(cli_out, "0");
-	assert_non_null(RCLI("-s", sock, "HGET", "pam:user:{pw}", "changed"));
-	assert_true(atoll(cli_out) >= (long long)time(NULL) - 5);
-	/* minlen, same as old */
-	memset(&c, 0, sizeof(c));
-	c.answers[0] = c.answers[1] = "short";
-	assert_int_equal(it_op("r", "pw", PAMTEST_CHAUTHTOK, 0, &c), PAM_AUTHTOK_ERR);
-	assert_non_null(strstr(c.out, "shorter than 8"));
-	memset(&c, 0, sizeof(c));
-	c.answers[0] = c.answers[1] = "newpass34";
-	assert_int_equal(it_op("r", "pw", PAMTEST_CHAUTHTOK, 0, &c), PAM_AUTHTOK_ERR);
-	assert_non_null(strstr(c.out, "must differ"));
-	/* hash= picks the method */
-	memset(&c, 0, sizeof(c));
-	c.answers[0] = c.answers[1] = "bcrypted9";
-	assert_int_equal(it_op("r-bcrypt", "pw", PAMTEST_CHAUTHTOK, 0, &c),
-			 PAM_SUCCESS);
-	assert_non_null(RCLI("-s", sock, "HGET", "pam:user:{pw}", "password"));
-	snprintf(h, sizeof(h), "%s", cli_out);
-	assert_memory_equal(h, "$2b$", 4);
-	assert_int_equal(it_op("r", "nosuchuser", PAMTEST_CHAUTHTOK, 0, &c),
-			 PAM_USER_UNKNOWN);
+	it_stack("r",
+		 "auth     required {module} backend=redis redis=unix:{dir}/redis.sock\n"
+		 "password required {module} backend=redis redis=unix:{dir}/redis.sock\n");
+	it_stack("r-bcrypt", "password required {module} backend=redis "
+			     "redis=unix:{dir}/redis.sock hash=bcrypt\n");
+	it_assert_cases("r", change);
+	/* the change clears must_change and sets changed */
+	assert_string_equal(it_redis_cli("-s", sock, "HEXISTS",
+					 it_key("user", "pw"), "must_change",
+					 NULL), "0");
+	assert_true(atoll(it_redis_cli("-s", sock, "HGET", it_key("user", "pw"),
+				       "changed", NULL)) >=
+		    (long long)time(NULL) - 5);
+	it_assert_cases("r", refused);
+	assert_memory_equal(it_redis_cli("-s", sock, "HGET", it_key("user", "pw"),
+					 "password", NULL), "$2b$", 4);
 }
 
 static void chauthtok_user(void **state)
 {
+	static const struct {
+		const char *old, *newpw;
+		int code;
+	} changes[] = {
+		{ "wrong-old", "userpass2", PAM_AUTHTOK_ERR },
+		{ "userpass1", "userpass2", PAM_SUCCESS },
+	};
+	static const struct it_case after[] = {
+		{ "usr", IT_AUTHENTICATE, { "userpass2" }, PAM_SUCCESS },
+		{ "usr", IT_AUTHENTICATE, { "userpass1" }, PAM_AUTH_ERR },
+	};
+
 	(void)state;
 	mkuser("usr", "userpass1");
-	assert_int_equal(it_chauthtok_as_user("r", "usr", "wrong-old", "userpass2"),
-			 PAM_AUTHTOK_ERR);
-	assert_int_equal(it_chauthtok_as_user("r", "usr", "userpass1", "userpass2"),
-			 PAM_SUCCESS);
-	assert_int_equal(auth("r", "usr", "userpass2"), PAM_SUCCESS);
+	it_stack("r",
+		 "auth     required {module} backend=redis redis=unix:{dir}/redis.sock\n"
+		 "password required {module} backend=redis redis=unix:{dir}/redis.sock\n");
+	for (size_t i = 0; i < IT_NELEM(changes); i++)
+		it_assert_code(it_chauthtok_as_user("r", "usr", changes[i].old,
+						    changes[i].newpw),
+			       changes[i].code, "changes[%zu]: %s -> %s", i,
+			       changes[i].old, changes[i].newpw);
+	it_assert_cases("r", after);
 }
 
 /* While this chauthtok waits at its "New password" prompt (after it read
@@ -461,332 +463,512 @@ static void change_behind_our_back(int n, void *arg)
 
 static void chauthtok_concurrent(void **state)
 {
-	struct it_conv c;
+	static const struct it_case after[] = {
+		{ "race", IT_AUTHENTICATE, { "fromctl99" }, PAM_SUCCESS },
+		{ "race", IT_AUTHENTICATE, { "mine12345" }, PAM_AUTH_ERR },
+	};
+	struct it_conv c = IT_CONV("mine12345", "mine12345");
 	char redisarg[PATH_MAX + 16];
 
 	(void)state;
 	mkuser("race", "racepass1");
+	it_stack("r",
+		 "auth     required {module} backend=redis redis=unix:{dir}/redis.sock\n"
+		 "password required {module} backend=redis redis=unix:{dir}/redis.sock\n");
 	snprintf(redisarg, sizeof(redisarg), "redis=unix:%s", sock);
-	memset(&c, 0, sizeof(c));
-	c.answers[0] = c.answers[1] = "mine12345";
 	c.on_prompt = change_behind_our_back;
 	c.arg = redisarg;
-	assert_int_equal(it_op("r", "race", PAMTEST_CHAUTHTOK, 0, &c),
-			 PAM_AUTHTOK_ERR);
+	it_assert_code(it_op("r", "race", IT_CHAUTHTOK, 0, &c), PAM_AUTHTOK_ERR,
+		       "chauthtok racing unifiedctl");
 	assert_non_null(strstr(c.out, "changed elsewhere"));
-	assert_int_equal(auth("r", "race", "fromctl99"), PAM_SUCCESS);
-	assert_int_equal(auth("r", "race", "mine12345"), PAM_AUTH_ERR);
+	it_assert_cases("r", after);
 }
 
 /* ---- lockout shared by two "hosts" ---- */
 
+static void faillock_reset(const char *user)
+{
+	char redisarg[PATH_MAX + 16];
+	char *argv[] = { ctl_path, redisarg, "faillock", "reset", (char *)user,
+			 NULL };
+
+	snprintf(redisarg, sizeof(redisarg), "redis=unix:%s", sock);
+	assert_int_equal(it_run(argv, NULL, NULL, 0), 0);
+}
+
 static void lockout_shared(void **state)
 {
-	struct it_conv c;
-	char redisarg[PATH_MAX + 16];
-	char *reset[] = { ctl_path, redisarg, "faillock", "reset", "lock", NULL };
+	/* success clears earlier failures */
+	static const struct it_case clears[] = {
+		{ "lock", IT_AUTHENTICATE, { "bad" }, PAM_AUTH_ERR },
+		{ "lock", IT_AUTHENTICATE, { "lockpass1" }, PAM_SUCCESS,
+		  .svc = "host-b" },
+	};
+	/* three failures on host A lock the account on host B */
+	static const struct it_case locks[] = {
+		{ "lock", IT_AUTHENTICATE, { "bad" }, PAM_AUTH_ERR },
+		{ "lock", IT_AUTHENTICATE, { "bad" }, PAM_AUTH_ERR },
+		{ "lock", IT_AUTHENTICATE, { "bad" }, PAM_AUTH_ERR },
+	};
+	static const struct it_case unlocked[] = {
+		{ "lock", IT_AUTHENTICATE, { "lockpass1" }, PAM_SUCCESS,
+		  .svc = "host-b" },
+	};
+	/* unlock_time=2 lets it go by itself */
+	static const struct it_case relock[] = {
+		{ "lock", IT_AUTHENTICATE, { "bad" }, PAM_AUTH_ERR, .svc = "host-b" },
+		{ "lock", IT_AUTHENTICATE, { "bad" }, PAM_AUTH_ERR, .svc = "host-b" },
+		{ "lock", IT_AUTHENTICATE, { "bad" }, PAM_AUTH_ERR, .svc = "host-b" },
+		{ "lock", IT_AUTHENTICATE, { "lockpass1" }, PAM_AUTH_ERR },
+	};
+	static const struct it_case expired[] = {
+		{ "lock", IT_AUTHENTICATE, { "lockpass1" }, PAM_SUCCESS },
+	};
+	/* unlock_time=0: locked until reset */
+	static const struct it_case forever[] = {
+		{ "lock", IT_AUTHENTICATE, { "bad" }, PAM_AUTH_ERR },
+		{ "lock", IT_AUTHENTICATE, { "bad" }, PAM_AUTH_ERR },
+		{ "lock", IT_AUTHENTICATE, { "lockpass1" }, PAM_AUTH_ERR },
+	};
+	static const struct it_case reset[] = {
+		{ "lock", IT_AUTHENTICATE, { "lockpass1" }, PAM_SUCCESS },
+	};
 
 	(void)state;
-	snprintf(redisarg, sizeof(redisarg), "redis=unix:%s", sock);
 	mkuser("lock", "lockpass1");
-	/* success clears earlier failures */
-	assert_int_equal(auth("r-locka", "lock", "bad"), PAM_AUTH_ERR);
-	assert_int_equal(auth("r-lockb", "lock", "lockpass1"), PAM_SUCCESS);
-	assert_non_null(RCLI("-s", sock, "EXISTS", "pam:fail:{lock}"));
-	assert_string_equal(cli_out, "0");
-	/* three failures on host A lock the account on host B */
-	for (int i = 0; i < 3; i++)
-		assert_int_equal(auth("r-locka", "lock", "bad"), PAM_AUTH_ERR);
-	c = it_conv1("lockpass1");
-	assert_int_equal(it_op("r-lockb", "lock", PAMTEST_AUTHENTICATE, 0, &c),
-			 PAM_AUTH_ERR);
-	assert_non_null(strstr(c.out, "locked due to 3 failed logins"));
+	it_stack("host-a", "auth required {module} backend=redis "
+			   "redis=unix:{dir}/redis.sock deny=3 unlock_time=2\n");
+	it_stack("host-b", "auth required {module} backend=redis "
+			   "redis=unix:{dir}/redis.sock deny=3 unlock_time=2\n");
+	it_stack("host-c", "auth required {module} backend=redis "
+			   "redis=unix:{dir}/redis.sock deny=2 unlock_time=0\n");
+
+	it_assert_cases("host-a", clears);
+	assert_string_equal(it_redis_cli("-s", sock, "EXISTS",
+					 it_key("fail", "lock"), NULL), "0");
+	it_assert_cases("host-a", locks);
+	{
+		struct it_conv c = IT_CONV("lockpass1");
+
+		it_assert_code(it_op("host-b", "lock", IT_AUTHENTICATE, 0, &c),
+			       PAM_AUTH_ERR, "the right password, locked");
+		/* "(N seconds left to unlock)" follows */
+		assert_non_null(strstr(c.out, "E:The account is locked due to 3 "
+					      "failed logins"));
+	}
 	assert_true(it_log_has("locked out after 3 failures"));
 	/* an administrator's reset unlocks it */
-	assert_int_equal(it_run(reset, NULL, NULL, 0), 0);
-	assert_int_equal(auth("r-lockb", "lock", "lockpass1"), PAM_SUCCESS);
-	/* unlock_time=2 lets it go by itself */
-	for (int i = 0; i < 3; i++)
-		assert_int_equal(auth("r-lockb", "lock", "bad"), PAM_AUTH_ERR);
-	assert_int_equal(auth("r-locka", "lock", "lockpass1"), PAM_AUTH_ERR);
+	faillock_reset("lock");
+	it_assert_cases("host-b", unlocked);
+
+	it_assert_cases("host-a", relock);
 	sleep(3);
-	assert_int_equal(auth("r-locka", "lock", "lockpass1"), PAM_SUCCESS);
-	/* unlock_time=0: locked until reset */
-	for (int i = 0; i < 2; i++)
-		assert_int_equal(auth("r-lock0", "lock", "bad"), PAM_AUTH_ERR);
-	assert_int_equal(auth("r-lock0", "lock", "lockpass1"), PAM_AUTH_ERR);
-	assert_non_null(RCLI("-s", sock, "TTL", "pam:fail:{lock}"));
-	assert_string_equal(cli_out, "-1");
-	assert_int_equal(it_run(reset, NULL, NULL, 0), 0);
-	assert_int_equal(auth("r-lock0", "lock", "lockpass1"), PAM_SUCCESS);
+	it_assert_cases("host-a", expired);
+
+	it_assert_cases("host-c", forever);
+	assert_string_equal(it_redis_cli("-s", sock, "TTL",
+					 it_key("fail", "lock"), NULL), "-1");
+	faillock_reset("lock");
+	it_assert_cases("host-c", reset);
 }
 
 /* ---- user names, keys, options ---- */
 
+static char longname[1025];
+
 static void odd_user_names(void **state)
 {
-	char longname[1025];
+	static const struct it_case cases[] = {
+		{ "alice", IT_AUTHENTICATE, { "wonderland" }, PAM_SUCCESS },
+		{ "with space", IT_AUTHENTICATE, { "spacepass" }, PAM_SUCCESS },
+		/* the hash tag cannot be broken out of */
+		{ "br{ac}es", IT_AUTHENTICATE, { "bracepass" }, PAM_SUCCESS },
+		{ "br", IT_AUTHENTICATE, { "bracepass" }, PAM_USER_UNKNOWN },
+		{ "cr\r\nlf", IT_AUTHENTICATE, { "x" }, PAM_USER_UNKNOWN },
+		{ longname, IT_AUTHENTICATE, { "longpass1" }, PAM_SUCCESS },
+		/* key layout: prefix= and redis_db= move the store */
+		{ "alice", IT_AUTHENTICATE, { "wonderland" }, PAM_USER_UNKNOWN,
+		  .svc = "r-db" },
+		{ "alice", IT_AUTHENTICATE, { "wonderland" }, PAM_USER_UNKNOWN,
+		  .svc = "r-prefix" },
+	};
+	static const struct it_case other_prefix[] = {
+		{ "alice", IT_AUTHENTICATE, { "wonderland" }, PAM_AUTH_ERR },
+	};
 
 	(void)state;
-	mkuser("with space", "spacepass");
-	assert_int_equal(auth("r", "with space", "spacepass"), PAM_SUCCESS);
-	mkuser("br{ac}es", "bracepass");
-	assert_int_equal(auth("r", "br{ac}es", "bracepass"), PAM_SUCCESS);
-	assert_int_equal(auth("r", "br", "bracepass"), PAM_USER_UNKNOWN);
-	assert_int_equal(auth("r", "cr\r\nlf", "x"), PAM_USER_UNKNOWN);
 	memset(longname, 'u', 1024);
-	longname[1024] = '\0';
+	mkuser("alice", "wonderland");
+	mkuser("with space", "spacepass");
+	mkuser("br{ac}es", "bracepass");
 	mkuser(longname, "longpass1");
-	assert_int_equal(auth("r", longname, "longpass1"), PAM_SUCCESS);
-	/* key layout: prefix= and redis_db= move the store */
-	assert_int_equal(auth("r-prefix", "alice", "wonderland"), PAM_USER_UNKNOWN);
-	assert_non_null(RCLI("-s", sock, "HSET", "other:user:{alice}", "password",
-			     "!"));
-	assert_int_equal(auth("r-prefix", "alice", "wonderland"), PAM_AUTH_ERR);
-	assert_int_equal(auth("r-db", "alice", "wonderland"), PAM_USER_UNKNOWN);
+	it_stack("r", "auth required {module} backend=redis "
+		      "redis=unix:{dir}/redis.sock\n");
+	it_stack("r-prefix", "auth required {module} backend=redis "
+			     "redis=unix:{dir}/redis.sock prefix=other:\n");
+	it_stack("r-db", "auth required {module} backend=redis "
+			 "redis=unix:{dir}/redis.sock redis_db=5\n");
+	it_assert_cases("r", cases);
+	assert_non_null(it_redis_cli("-s", sock, "HSET",
+				     it_key_prefix("other:", "user", "alice"),
+				     "password", "!", NULL));
+	it_assert_cases("r-prefix", other_prefix);
 }
 
 static void wrongtype(void **state)
 {
+	static const struct it_case cases[] = {
+		{ "wt", IT_AUTHENTICATE, { "x" }, PAM_AUTHINFO_UNAVAIL },
+		{ "wt", IT_ACCT_MGMT, { 0 }, PAM_AUTHINFO_UNAVAIL },
+	};
+	static const struct it_case session[] = {
+		{ "wt2", IT_OPEN_SESSION, { 0 }, PAM_SESSION_ERR },
+	};
+
 	(void)state;
-	assert_non_null(RCLI("-s", sock, "SET", "pam:user:{wt}", "a string"));
-	it_log_clear();
-	assert_int_equal(auth("r", "wt", "x"), PAM_AUTHINFO_UNAVAIL);
+	it_stack("r",
+		 "auth    required {module} backend=redis redis=unix:{dir}/redis.sock\n"
+		 "account required {module} backend=redis redis=unix:{dir}/redis.sock\n"
+		 "session required {module} backend=redis redis=unix:{dir}/redis.sock\n");
+	assert_non_null(it_redis_cli("-s", sock, "SET", it_key("user", "wt"),
+				     "a string", NULL));
+	it_assert_cases("r", cases);
 	assert_true(it_log_has("WRONGTYPE"));
-	assert_int_equal(it_op("r", "wt", PAMTEST_ACCOUNT, 0, NULL),
-			 PAM_AUTHINFO_UNAVAIL);
-	assert_non_null(RCLI("-s", sock, "SET", "pam:sessions:{wt}", "a string"));
-	assert_int_equal(it_op("r", "wt", PAMTEST_OPEN_SESSION, 0, NULL),
-			 PAM_SESSION_ERR);
+	mkuser("wt2", "wt2pass12");
+	assert_non_null(it_redis_cli("-s", sock, "SET", it_key("sessions", "wt2"),
+				     "a string", NULL));
+	it_assert_cases("r", session);
 }
 
-/* unifiedctl against the same store: every command, its exit status and
- * what it did */
-static int ctl(const char *input, char *out, size_t size, ...)
+/* unifiedctl against the same store: every command, its exit status,
+ * what it printed, and what the module then says */
+static int ctl(const char *input, char *out, size_t size, char *err,
+	       size_t errsize, const char *const *args)
 {
 	char redisarg[PATH_MAX + 16], *argv[16];
-	va_list ap;
 	int n = 0;
-	char *a;
 
 	snprintf(redisarg, sizeof(redisarg), "redis=unix:%s", sock);
 	argv[n++] = ctl_path;
 	argv[n++] = redisarg;
-	va_start(ap, size);
-	while ((a = va_arg(ap, char *)) != NULL && n < 15)
-		argv[n++] = a;
-	va_end(ap);
+	for (int i = 0; args[i] != NULL && n < 15; i++)
+		argv[n++] = (char *)args[i];
 	argv[n] = NULL;
-	return it_run(argv, input, out, size);
+	return it_run_io(argv, input, out, size, err, errsize);
 }
+
+#define CTL(out, ...) ctl(NULL, (out), sizeof(out), NULL, 0, \
+			  (const char *const[]){ __VA_ARGS__, NULL })
 
 static void unifiedctl_commands(void **state)
 {
-	char out[8192];
+	static const struct {
+		const char *input;        /* stdin */
+		const char *args[6];      /* after redis=unix:SOCK */
+		int status;
+		const char *out;          /* stdout, exactly; NULL: not checked */
+		const char *err;          /* in stderr; NULL: nothing there */
+		enum it_op op;            /* then cu's PAM result, when */
+		const char *password;     /* not NULL */
+		int code;
+	} rows[] = {
+		{ "ctlpass12\n", { "user", "add", "cu", "--password-stdin" }, 0,
+		  "cu: created\n", NULL, IT_AUTHENTICATE, "ctlpass12", PAM_SUCCESS },
+		{ "ctlpass12\n", { "user", "add", "cu", "--password-stdin" }, 1, "",
+		  "cu: user exists" },
+		{ "short\n", { "user", "passwd", "cu", "--password-stdin" }, 1, "",
+		  "password shorter than minlen=8" },
+		{ "ctlpass34\n", { "user", "passwd", "nobody-here",
+				   "--password-stdin" }, 1, "",
+		  "nobody-here: no such user" },
+		{ "ctlpass34\n", { "user", "passwd", "cu", "--password-stdin" }, 0,
+		  "cu: password changed\n", NULL, IT_AUTHENTICATE, "ctlpass34",
+		  PAM_SUCCESS },
+		/* no terminal and no --password-stdin: refused, nothing read */
+		{ NULL, { "user", "passwd", "cu" }, 1, "",
+		  "no terminal; use --password-stdin" },
+		{ NULL, { "user", "lock", "cu" }, 0, "cu: locked\n", NULL,
+		  IT_ACCT_MGMT, "", PAM_PERM_DENIED },
+		{ NULL, { "user", "unlock", "cu" }, 0, "cu: unlocked\n", NULL,
+		  IT_ACCT_MGMT, "", PAM_SUCCESS },
+		{ NULL, { "user", "must-change", "cu" }, 0,
+		  "cu: must change the password at the next login\n", NULL,
+		  IT_ACCT_MGMT, "", PAM_NEW_AUTHTOK_REQD },
+		/* expire needs a date, a real one */
+		{ NULL, { "user", "expire", "cu" }, 2, "",
+		  "user expire needs --at YYYY-MM-DD or --at never" },
+		{ NULL, { "user", "expire", "cu", "--at", "1970-01-02" }, 0,
+		  "cu: expires 1970-01-02\n", NULL, IT_ACCT_MGMT, "",
+		  PAM_ACCT_EXPIRED },
+		{ NULL, { "user", "expire", "cu", "--at", "soon" }, 2, "",
+		  "--at soon: expected YYYY-MM-DD or never" },
+		{ NULL, { "user", "expire", "cu", "--at", "2025-02-30" }, 2, "",
+		  "--at 2025-02-30: expected YYYY-MM-DD or never" },
+		{ NULL, { "bogus" }, 2, "", "usage: unifiedctl" },
+		{ NULL, { "--help" }, 0, NULL, "" },
+		/* an unknown option fails like the module: usage/config status */
+		{ NULL, { "nosuch=1", "user", "list" }, 2, "",
+		  "configuration: argument nosuch: unknown option \"nosuch\"" },
+	};
+	char out[8192], stored[512];
 
 	(void)state;
-	assert_int_equal(ctl("ctlpass12\n", out, sizeof(out), "user", "add", "cu",
-			     "--password-stdin", NULL), 0);
-	assert_int_equal(auth("r", "cu", "ctlpass12"), PAM_SUCCESS);
-	/* exists already; too short; no such user */
-	assert_int_equal(ctl("ctlpass12\n", out, sizeof(out), "user", "add", "cu",
-			     "--password-stdin", NULL), 1);
-	assert_int_equal(ctl("short\n", out, sizeof(out), "user", "passwd", "cu",
-			     "--password-stdin", NULL), 1);
-	assert_int_equal(ctl("ctlpass34\n", out, sizeof(out), "user", "passwd",
-			     "nobody-here", "--password-stdin", NULL), 1);
-	assert_int_equal(ctl("ctlpass34\n", out, sizeof(out), "user", "passwd",
-			     "cu", "--password-stdin", NULL), 0);
-	assert_int_equal(auth("r", "cu", "ctlpass34"), PAM_SUCCESS);
-	/* no terminal and no --password-stdin: refused, nothing read */
-	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "passwd", "cu", NULL),
-			 1);
-	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "lock", "cu", NULL), 0);
-	assert_int_equal(it_op("r", "cu", PAMTEST_ACCOUNT, 0, NULL),
-			 PAM_PERM_DENIED);
-	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "unlock", "cu", NULL),
-			 0);
-	assert_int_equal(it_op("r", "cu", PAMTEST_ACCOUNT, 0, NULL), PAM_SUCCESS);
-	assert_string_equal(out, "cu: unlocked\n");
-	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "must-change", "cu",
-			     NULL), 0);
-	assert_int_equal(it_op("r", "cu", PAMTEST_ACCOUNT, 0, NULL),
-			 PAM_NEW_AUTHTOK_REQD);
-	/* expire needs a date */
-	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "expire", "cu", NULL),
-			 2);
-	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "expire", "cu", "--at",
-			     "1970-01-02", NULL), 0);
-	assert_string_equal(out, "cu: expires 1970-01-02\n");
-	assert_int_equal(it_op("r", "cu", PAMTEST_ACCOUNT, 0, NULL),
-			 PAM_ACCT_EXPIRED);
-	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "expire", "cu", "--at",
-			     "soon", NULL), 2);
-	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "expire", "cu", "--at",
-			     "2025-02-30", NULL), 2);
-	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "show", "cu", NULL), 0);
+	it_stack("r",
+		 "auth    required {module} backend=redis redis=unix:{dir}/redis.sock\n"
+		 "account required {module} backend=redis redis=unix:{dir}/redis.sock\n");
+	it_stack("r-deny", "auth required {module} backend=redis "
+			   "redis=unix:{dir}/redis.sock deny=3\n");
+	for (size_t i = 0; i < IT_NELEM(rows); i++) {
+		char err[4096];
+		int st = ctl(rows[i].input, out, sizeof(out), err, sizeof(err),
+			     rows[i].args);
+		struct it_conv c = IT_CONV(rows[i].password);
+
+		if (st != rows[i].status ||
+		    (rows[i].out != NULL && strcmp(out, rows[i].out) != 0) ||
+		    (rows[i].err == NULL ? err[0] != '\0'
+					 : strstr(err, rows[i].err) == NULL))
+			fail_msg("rows[%zu]: unifiedctl %s %s %s: status %d, want %d; "
+				 "printed \"%s\", want \"%s\"; stderr \"%s\", "
+				 "want \"%s\"", i, rows[i].args[0],
+				 rows[i].args[1] ? rows[i].args[1] : "",
+				 rows[i].args[2] ? rows[i].args[2] : "", st,
+				 rows[i].status, it_show(out), it_show(rows[i].out),
+				 it_show(err), it_show(rows[i].err));
+		if (rows[i].password != NULL)
+			it_assert_code(it_op("r", "cu", rows[i].op, 0, &c),
+				       rows[i].code, "rows[%zu]: then %s", i,
+				       it_op_name(rows[i].op));
+	}
+
+	/* show: the method, never the hash itself */
+	assert_int_equal(CTL(out, "user", "show", "cu"), 0);
 	assert_non_null(strstr(out, "password: yescrypt"));
 	assert_non_null(strstr(out, "expires: 1970-01-02"));
 	assert_non_null(strstr(out, "must_change: yes"));
-	{
-		char stored[512];
-
-		/* the method is shown, the hash itself never */
-		assert_non_null(RCLI("-s", sock, "HGET", "pam:user:{cu}", "password"));
-		snprintf(stored, sizeof(stored), "%s", cli_out);
-		assert_null(strstr(out, stored + 4));
-	}
-	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "list", NULL), 0);
+	snprintf(stored, sizeof(stored), "%s",
+		 it_redis_cli("-s", sock, "HGET", it_key("user", "cu"), "password",
+			      NULL));
+	assert_null(strstr(out, stored + 4));
+	assert_int_equal(CTL(out, "user", "list"), 0);
 	assert_true(strstr(out, "\ncu\n") != NULL || strncmp(out, "cu\n", 3) == 0);
-	assert_int_equal(auth("r-locka", "cu", "bad"), PAM_AUTH_ERR);
-	assert_int_equal(ctl(NULL, out, sizeof(out), "faillock", "show", "cu", NULL),
-			 0);
+	{
+		struct it_conv c = IT_CONV("bad");
+
+		it_assert_code(it_op("r-deny", "cu", IT_AUTHENTICATE, 0, &c),
+			       PAM_AUTH_ERR, "a failure to show");
+	}
+	assert_int_equal(CTL(out, "faillock", "show", "cu"), 0);
 	assert_non_null(strstr(out, "cu: 1 recent failure(s)"));
-	assert_int_equal(ctl(NULL, out, sizeof(out), "sessions", "sess", NULL), 0);
+	assert_int_equal(CTL(out, "sessions", "sess"), 0);
 	/* an empty stored password is shown as such (it once read past
 	 * the end of the value) */
 	setf("cu", "password", "");
-	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "show", "cu", NULL), 0);
+	assert_int_equal(CTL(out, "user", "show", "cu"), 0);
 	assert_non_null(strstr(out, "password: empty"));
-	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "del", "cu", NULL), 0);
+	assert_int_equal(CTL(out, "user", "del", "cu"), 0);
 	assert_string_equal(out, "cu: deleted (record, failures, sessions)\n");
-	assert_int_equal(auth("r", "cu", "ctlpass34"), PAM_USER_UNKNOWN);
-	assert_int_equal(ctl(NULL, out, sizeof(out), "user", "show", "cu", NULL), 1);
-	assert_int_equal(ctl(NULL, out, sizeof(out), "bogus", NULL), 2);
-	assert_int_equal(ctl(NULL, out, sizeof(out), "--help", NULL), 0);
-	/* an unknown option fails like the module: usage/config status */
-	assert_int_equal(ctl(NULL, out, sizeof(out), "nosuch=1", "user", "list",
-			     NULL), 2);
+	{
+		struct it_conv c = IT_CONV("ctlpass34");
+
+		it_assert_code(it_op("r", "cu", IT_AUTHENTICATE, 0, &c),
+			       PAM_USER_UNKNOWN, "after user del");
+	}
+	assert_int_equal(CTL(out, "user", "show", "cu"), 1);
 }
 
 /* ---- faults ---- */
 
+/* no server at all: every group fails closed with its own code (setcred
+ * asks the server nothing) */
 static void fault_down(void **state)
 {
-	struct it_conv c;
+	static const struct it_case absent[] = {
+		{ "alice", IT_AUTHENTICATE, { "wonderland" }, PAM_AUTHINFO_UNAVAIL },
+		{ "alice", IT_SETCRED, { 0 }, PAM_SUCCESS },
+		{ "alice", IT_ACCT_MGMT, { 0 }, PAM_AUTHINFO_UNAVAIL },
+		{ "alice", IT_OPEN_SESSION, { 0 }, PAM_SESSION_ERR },
+		{ "alice", IT_CLOSE_SESSION, { 0 }, PAM_SESSION_ERR },
+		{ "alice", IT_CHAUTHTOK, { "whatever1", "whatever1" },
+		  PAM_AUTHTOK_ERR },
+	};
+	static const struct it_case refused[] = {
+		{ "alice", IT_AUTHENTICATE, { "wonderland" }, PAM_AUTHINFO_UNAVAIL },
+	};
+	/* first URI dead, second used */
+	static const struct it_case list[] = {
+		{ "alice", IT_AUTHENTICATE, { "wonderland" }, PAM_SUCCESS },
+	};
 
 	(void)state;
-	assert_int_equal(auth("r-absent", "alice", "wonderland"),
-			 PAM_AUTHINFO_UNAVAIL);
-	assert_int_equal(it_op("r-absent", "alice", PAMTEST_ACCOUNT, 0, NULL),
-			 PAM_AUTHINFO_UNAVAIL);
-	assert_int_equal(it_op("r-absent", "alice", PAMTEST_OPEN_SESSION, 0, NULL),
-			 PAM_SESSION_ERR);
-	assert_int_equal(it_op("r-absent", "alice", PAMTEST_CLOSE_SESSION, 0, NULL),
-			 PAM_SESSION_ERR);
-	memset(&c, 0, sizeof(c));
-	c.answers[0] = c.answers[1] = "whatever1";
-	assert_int_equal(it_op("r-absent", "alice", PAMTEST_CHAUTHTOK, 0, &c),
-			 PAM_AUTHTOK_ERR);
+	mkuser("alice", "wonderland");
+	it_stack("r-absent",
+		 "auth     required {module} backend=redis redis=unix:{dir}/absent.sock\n"
+		 "account  required {module} backend=redis redis=unix:{dir}/absent.sock\n"
+		 "password required {module} backend=redis redis=unix:{dir}/absent.sock\n"
+		 "session  required {module} backend=redis redis=unix:{dir}/absent.sock\n");
+	it_assert_cases("r-absent", absent);
+	it_stack("r-refused", "auth required {module} backend=redis "
+			      "redis=tcp://127.0.0.1:1\n");
 	it_log_clear();
-	assert_int_equal(auth("r-refused", "alice", "wonderland"),
-			 PAM_AUTHINFO_UNAVAIL);
+	it_assert_cases("r-refused", refused);
 	assert_true(it_log_has("Connection refused"));
-	/* first URI dead, second used */
-	assert_int_equal(auth("r-list", "alice", "wonderland"), PAM_SUCCESS);
+	it_stack("r-list", "auth required {module} backend=redis "
+			   "redis=unix:{dir}/absent.sock,unix:{dir}/redis.sock\n");
+	it_assert_cases("r-list", list);
 }
 
+/* a server that stops answering costs exactly the timeout */
 static void fault_hung(void **state)
 {
+	static const struct it_case up[] = {
+		{ "alice", IT_AUTHENTICATE, { "wonderland" }, PAM_SUCCESS },
+	};
+	const char *hang = it_path("hang.sock");
 	double t0, dt, slack = getenv("PU_UNDER_VALGRIND") ? 3.0 : 0.5;
+	struct it_conv c = IT_CONV("wonderland");
+	pid_t srv;
 
 	(void)state;
-	mkuser_on(sock_hang, "alice", "wonderland", "$6$");
-	assert_int_equal(auth("r-hang", "alice", "wonderland"), PAM_SUCCESS);
-	kill(srv_hang, SIGSTOP);
+	srv = it_redis_start(hang, NULL);
+	mkuser_on(hang, "alice", "wonderland", "$6$");
+	it_stack("r-hang", "auth required {module} backend=redis "
+			   "redis=unix:{dir}/hang.sock timeout=500\n");
+	it_assert_cases("r-hang", up);
+	kill(srv, SIGSTOP);
 	t0 = it_now();
-	assert_int_equal(auth("r-hang", "alice", "wonderland"),
-			 PAM_AUTHINFO_UNAVAIL);
+	it_assert_code(it_op("r-hang", "alice", IT_AUTHENTICATE, 0, &c),
+		       PAM_AUTHINFO_UNAVAIL, "server stopped");
 	dt = it_now() - t0;
 	fprintf(stderr, "    hung redis: returned after %.3f s (timeout 0.5 s)\n", dt);
 	assert_true(dt >= 0.49);
 	assert_true(dt < 0.5 + slack);
-	kill(srv_hang, SIGCONT);
-	assert_int_equal(auth("r-hang", "alice", "wonderland"), PAM_SUCCESS);
+	kill(srv, SIGCONT);
+	it_assert_cases("r-hang", up);
 }
 
+/* AUTH with a password (and an ACL user) from a root-only file */
 static void redis_auth(void **state)
 {
+	static const struct {
+		const char *args;     /* after redis=unix:{dir}/auth.sock */
+		const char *secret;   /* {dir}/secret's content */
+		mode_t mode;
+		int code;
+		const char *log;
+	} cases[] = {
+		/* trailing whitespace, CR and LF are trimmed */
+		{ "redis_password_file={dir}/secret", AUTH_PASS "\r\n  \n", 0600,
+		  PAM_SUCCESS },
+		{ "redis_password_file={dir}/secret", AUTH_PASS, 0400, PAM_SUCCESS },
+		{ "redis_user=pamacl redis_password_file={dir}/secret",
+		  "acl-user-secret\n", 0600, PAM_SUCCESS },
+		{ "redis_password_file={dir}/secret", "not-the-password\n", 0400,
+		  PAM_AUTHINFO_UNAVAIL, "AUTH refused" },
+		{ "", AUTH_PASS, 0600, PAM_AUTHINFO_UNAVAIL, "NOAUTH" },
+		/* a secret readable by others, or empty: a configuration error */
+		{ "redis_password_file={dir}/secret", AUTH_PASS "\n", 0644,
+		  PAM_SERVICE_ERR, "mode 0400 or 0600" },
+		{ "redis_password_file={dir}/secret", AUTH_PASS "\n", 0640,
+		  PAM_SERVICE_ERR, "mode 0400 or 0600" },
+		{ "redis_password_file={dir}/secret", "\n \r\n", 0600,
+		  PAM_SERVICE_ERR },
+		{ "redis_password_file={dir}/none", AUTH_PASS, 0600,
+		  PAM_SERVICE_ERR },
+	};
+	const char *asock = it_path("auth.sock");
+
 	(void)state;
-	mkuser_auth("alice", "wonderland");
-	assert_int_equal(auth("r-auth-ok", "alice", "wonderland"), PAM_SUCCESS);
-	assert_int_equal(auth("r-acl", "alice", "wonderland"), PAM_SUCCESS);
-	it_log_clear();
-	assert_int_equal(auth("r-auth-bad", "alice", "wonderland"),
-			 PAM_AUTHINFO_UNAVAIL);
-	assert_true(it_log_has("AUTH refused"));
-	assert_int_equal(auth("r-auth-none", "alice", "wonderland"),
-			 PAM_AUTHINFO_UNAVAIL);
-	it_log_clear();
-	assert_int_equal(auth("r-auth-loose", "alice", "wonderland"),
-			 PAM_SERVICE_ERR);
-	assert_true(it_log_has("mode 0400 or 0600"));
-	chmod(it_path("good.secret"), 0640);
-	assert_int_equal(auth("r-auth-ok", "alice", "wonderland"), PAM_SERVICE_ERR);
-	chmod(it_path("good.secret"), 0600);
-	it_write_file(it_path("good.secret"), 0600, "\n \r\n");
-	assert_int_equal(auth("r-auth-ok", "alice", "wonderland"), PAM_SERVICE_ERR);
-	it_write_file(it_path("good.secret"), 0600, AUTH_PASS);
-	assert_int_equal(auth("r-auth-ok", "alice", "wonderland"), PAM_SUCCESS);
+	it_redis_start(asock, "--requirepass", AUTH_PASS, NULL);
+	assert_non_null(it_redis_cli("-s", asock, "-a", AUTH_PASS,
+				     "--no-auth-warning", "ACL", "SETUSER",
+				     "pamacl", "on", ">acl-user-secret", "~*",
+				     "+@all", NULL));
+	assert_non_null(it_redis_cli("-s", asock, "-a", AUTH_PASS,
+				     "--no-auth-warning", "HSET",
+				     it_key("user", "alice"), "password",
+				     hash_of("$6$", "wonderland"), NULL));
+	for (size_t i = 0; i < IT_NELEM(cases); i++) {
+		struct it_conv c = IT_CONV("wonderland");
+
+		it_write_file(it_path("secret"), cases[i].mode, cases[i].secret);
+		it_stack("r-auth", "auth required {module} backend=redis "
+				   "redis=unix:{dir}/auth.sock %s\n", cases[i].args);
+		it_log_clear();
+		it_assert_code(it_op("r-auth", "alice", IT_AUTHENTICATE, 0, &c),
+			       cases[i].code, "cases[%zu]: %s, secret \"%s\" mode %04o",
+			       i, cases[i].args, it_show(cases[i].secret),
+			       (unsigned)cases[i].mode);
+		if (cases[i].log != NULL)
+			assert_true(it_log_has(cases[i].log));
+	}
 }
 
 /* QuarkDB's HMAC challenge, through a proxy that speaks it in front of
  * the real redis-server (QuarkDB is not packaged) */
 static void redis_auth_hmac(void **state)
 {
+	static const struct {
+		const char *args;     /* after redis=unix:{dir}/quarkdb.sock */
+		const char *secret;   /* {dir}/client.secret */
+		const char *password;
+		int code;
+		const char *log;
+	} cases[] = {
+		{ "redis_auth=hmac", "0123456789abcdef0123456789abcdef-quarkdb\n",
+		  "quarkpass1", PAM_SUCCESS },
+		{ "redis_auth=hmac", "0123456789abcdef0123456789abcdef-quarkdb\n",
+		  "wrong", PAM_AUTH_ERR },
+		{ "redis_auth=hmac", "fedcba9876543210fedcba9876543210-wrong\n",
+		  "quarkpass1", PAM_AUTHINFO_UNAVAIL, "HMAC-AUTH refused" },
+		/* QuarkDB secrets are at least 32 characters */
+		{ "redis_auth=hmac", "too-short\n", "quarkpass1", PAM_SERVICE_ERR },
+		/* a plain AUTH is not what this server speaks */
+		{ "", "0123456789abcdef0123456789abcdef-quarkdb\n", "quarkpass1",
+		  PAM_AUTHINFO_UNAVAIL },
+	};
 	const char *qsock = it_path("quarkdb.sock");
 	char *argv[] = { (char *)it_python(), "tests/fault/quarkdb_proxy.py",
 			 "--listen", (char *)qsock, "--upstream", sock,
 			 "--secret-file", (char *)it_path("hmac.secret"), NULL };
-	pid_t proxy;
 
 	(void)state;
 	it_write_file(it_path("hmac.secret"), 0600,
-		   "0123456789abcdef0123456789abcdef-quarkdb\n");
-	it_write_file(it_path("hmac-bad.secret"), 0600,
-		   "fedcba9876543210fedcba9876543210-wrong\n");
-	it_write_file(it_path("hmac-short.secret"), 0600, "too-short\n");
-	proxy = it_spawn(argv, qsock, 0);
+		      "0123456789abcdef0123456789abcdef-quarkdb\n");
+	it_spawn(argv, qsock, 0);
 	mkuser("qdb", "quarkpass1");
-	assert_int_equal(auth("r-hmac", "qdb", "quarkpass1"), PAM_SUCCESS);
-	assert_int_equal(auth("r-hmac", "qdb", "wrong"), PAM_AUTH_ERR);
-	it_log_clear();
-	assert_int_equal(auth("r-hmac-bad", "qdb", "quarkpass1"),
-			 PAM_AUTHINFO_UNAVAIL);
-	assert_true(it_log_has("HMAC-AUTH refused"));
-	assert_int_equal(auth("r-hmac-short", "qdb", "quarkpass1"),
-			 PAM_SERVICE_ERR);
-	/* a plain AUTH is not what this server speaks */
-	assert_int_equal(auth("r-hmac-plain", "qdb", "quarkpass1"),
-			 PAM_AUTHINFO_UNAVAIL);
-	it_stop(proxy);
+	for (size_t i = 0; i < IT_NELEM(cases); i++) {
+		struct it_conv c = IT_CONV(cases[i].password);
+
+		it_write_file(it_path("client.secret"), 0600, cases[i].secret);
+		it_stack("r-hmac", "auth required {module} backend=redis "
+				   "redis=unix:{dir}/quarkdb.sock %s "
+				   "redis_password_file={dir}/client.secret\n",
+			 cases[i].args);
+		it_log_clear();
+		it_assert_code(it_op("r-hmac", "qdb", IT_AUTHENTICATE, 0, &c),
+			       cases[i].code, "cases[%zu]: %s, secret %s", i,
+			       cases[i].args, it_show(cases[i].secret));
+		if (cases[i].log != NULL)
+			assert_true(it_log_has(cases[i].log));
+	}
 }
 
 /* ---- sentinel: the primary dies, the next login reaches the replica ---- */
 
-static const char *tcp_cli(int port, const char *a, const char *b,
-			   const char *c3, const char *d)
-{
-	char p[16];
-
-	snprintf(p, sizeof(p), "%d", port);
-	if (d)
-		return RCLI("-p", p, a, b, c3, d);
-	if (c3)
-		return RCLI("-p", p, a, b, c3);
-	return RCLI("-p", p, a, b);
-}
-
 static void sentinel_failover(void **state)
 {
-	char p1[16], p2[16], conf[512], *cfgpath;
+	int port_p1 = 21000 + (int)(getpid() % 3000) * 3;
+	char p1[16], p2[16], ps[16], conf[512];
+	const char *cfgpath = it_path("sentinel.conf");
 	double t0;
-	pid_t primary, replica, sentinel;
+	pid_t primary;
 	bool ok = false;
 
 	(void)state;
 	snprintf(p1, sizeof(p1), "%d", port_p1);
-	snprintf(p2, sizeof(p2), "%d", port_p2);
+	snprintf(p2, sizeof(p2), "%d", port_p1 + 1);
+	snprintf(ps, sizeof(ps), "%d", port_p1 + 2);
 	{
 		char *a1[] = { "redis-server", "--port", p1, "--bind", "127.0.0.1",
 			       "--save", "", "--appendonly", "no", "--dir",
@@ -798,57 +980,61 @@ static void sentinel_failover(void **state)
 
 		primary = it_spawn(a1, NULL, 0);
 		usleep(200000);
-		replica = it_spawn(a2, NULL, 0);
+		it_spawn(a2, NULL, 0);
 	}
-	cfgpath = (char *)it_path("sentinel.conf");
 	snprintf(conf, sizeof(conf),
-		 "port %d\nbind 127.0.0.1\ndir %s\n"
-		 "sentinel monitor pumaster 127.0.0.1 %d 1\n"
+		 "port %s\nbind 127.0.0.1\ndir %s\n"
+		 "sentinel monitor pumaster 127.0.0.1 %s 1\n"
 		 "sentinel down-after-milliseconds pumaster 500\n"
-		 "sentinel failover-timeout pumaster 3000\n", port_s, it_dir(),
-		 port_p1);
+		 "sentinel failover-timeout pumaster 3000\n", ps, it_dir(), p1);
 	it_write_file(cfgpath, 0644, conf);
 	{
-		char *a3[] = { "redis-sentinel", cfgpath, NULL };
+		char *a3[] = { "redis-sentinel", (char *)cfgpath, NULL };
 
-		sentinel = it_spawn(a3, NULL, 0);
+		it_spawn(a3, NULL, 0);
 	}
+	it_stack("r-sentinel", "auth required {module} backend=redis "
+			       "sentinel=127.0.0.1:%s sentinel_master=pumaster "
+			       "timeout=1500\n", ps);
 	/* wait for replication and for the sentinel to know the replica */
 	for (int i = 0; i < 150 && !ok; i++) {
-		const char *r = tcp_cli(port_s, "SENTINEL", "replicas", "pumaster",
-					NULL);
+		const char *r = it_redis_cli("-p", ps, "SENTINEL", "replicas",
+					     "pumaster", NULL);
 
-		ok = r != NULL && strstr(cli_out, p2) != NULL;
+		ok = r != NULL && strstr(r, p2) != NULL;
 		if (!ok)
 			usleep(100000);
 	}
 	if (!ok)
 		fail_msg("the sentinel never saw the replica");
-	{
-		char h[512];
+	assert_non_null(it_redis_cli("-p", p1, "HSET", it_key("user", "sen"),
+				     "password", hash_of("$6$", "sentinel1"),
+				     NULL));
+	/* the replica must hold the user before the primary dies */
+	ok = false;
+	for (int i = 0; i < 50 && !ok; i++) {
+		const char *r = it_redis_cli("-p", p1, "WAIT", "1", "200", NULL);
 
-		hash_of("$6$", "sentinel1", h, sizeof(h));
-		assert_non_null(RCLI("-p", p1, "HSET", "pam:user:{sen}", "password",
-				     h));
-		/* the replica must hold the user before the primary dies */
-		ok = false;
-		for (int i = 0; i < 50 && !ok; i++) {
-			ok = RCLI("-p", p1, "WAIT", "1", "200") != NULL &&
-			     strcmp(cli_out, "1") == 0;
-		}
-		if (!ok)
-			fail_msg("the replica never acknowledged the write");
+		ok = r != NULL && strcmp(r, "1") == 0;
 	}
-	assert_int_equal(auth("r-sentinel", "sen", "sentinel1"), PAM_SUCCESS);
+	if (!ok)
+		fail_msg("the replica never acknowledged the write");
+	{
+		struct it_conv c = IT_CONV("sentinel1");
 
-	kill(primary, SIGKILL);
-	waitpid(primary, NULL, 0);
+		it_assert_code(it_op("r-sentinel", "sen", IT_AUTHENTICATE, 0, &c),
+			       PAM_SUCCESS, "through the first primary");
+	}
+
+	it_kill(primary);
 	ok = false;
 	t0 = it_now();
 	for (int i = 0; i < 300 && !ok; i++) {
-		tcp_cli(port_s, "SENTINEL", "get-master-addr-by-name", "pumaster",
-			NULL);
-		ok = strstr(cli_out, p2) != NULL;
+		const char *r = it_redis_cli("-p", ps, "SENTINEL",
+					     "get-master-addr-by-name", "pumaster",
+					     NULL);
+
+		ok = r != NULL && strstr(r, p2) != NULL;
 		if (!ok)
 			usleep(100000);
 	}
@@ -859,37 +1045,43 @@ static void sentinel_failover(void **state)
 	/* the promoted replica answers ROLE master once it takes over */
 	ok = false;
 	for (int i = 0; i < 100 && !ok; i++) {
-		ok = auth("r-sentinel", "sen", "sentinel1") == PAM_SUCCESS;
+		struct it_conv c = IT_CONV("sentinel1");
+
+		ok = it_op("r-sentinel", "sen", IT_AUTHENTICATE, 0, &c) == PAM_SUCCESS;
 		if (!ok)
 			usleep(100000);
 	}
 	if (!ok)
 		fail_msg("no login through the promoted replica:\n%s", it_log_text());
-	assert_int_equal(auth("r-sentinel", "sen", "wrong"), PAM_AUTH_ERR);
-	it_stop(sentinel);
-	it_stop(replica);
+	{
+		struct it_conv c = IT_CONV("wrong");
+
+		it_assert_code(it_op("r-sentinel", "sen", IT_AUTHENTICATE, 0, &c),
+			       PAM_AUTH_ERR, "wrong password, promoted replica");
+	}
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(authenticate_codes),
-		cmocka_unit_test(every_prefix),
-		cmocka_unit_test(account_codes),
-		cmocka_unit_test(full_transaction_one_connection),
-		cmocka_unit_test(sessions),
-		cmocka_unit_test(chauthtok_root),
-		cmocka_unit_test(chauthtok_user),
-		cmocka_unit_test(chauthtok_concurrent),
-		cmocka_unit_test(lockout_shared),
-		cmocka_unit_test(odd_user_names),
-		cmocka_unit_test(wrongtype),
-		cmocka_unit_test(unifiedctl_commands),
-		cmocka_unit_test(fault_down),
-		cmocka_unit_test(fault_hung),
-		cmocka_unit_test(redis_auth),
-		cmocka_unit_test(redis_auth_hmac),
-		cmocka_unit_test(sentinel_failover),
+		IT_TEST(authenticate_codes),
+		IT_TEST(every_prefix),
+		IT_TEST(account_codes),
+		IT_TEST(full_transaction_one_connection),
+		IT_TEST(connections_per_option_set),
+		IT_TEST(sessions),
+		IT_TEST(chauthtok_root),
+		IT_TEST(chauthtok_user),
+		IT_TEST(chauthtok_concurrent),
+		IT_TEST(lockout_shared),
+		IT_TEST(odd_user_names),
+		IT_TEST(wrongtype),
+		IT_TEST(unifiedctl_commands),
+		IT_TEST(fault_down),
+		IT_TEST(fault_hung),
+		IT_TEST(redis_auth),
+		IT_TEST(redis_auth_hmac),
+		IT_TEST(sentinel_failover),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -13,10 +13,13 @@ chmod 755 "$T"
 pass=0; fail=0
 
 cleanup() {
-	[ -n "${SRV:-}" ] && kill "$SRV" 2>/dev/null && wait "$SRV" 2>/dev/null
+	local p  # only jobs still running: an ended one's pid may be reused
+	for p in $(jobs -pr); do kill "$p" 2>/dev/null; done
+	wait
 	rm -rf "$T"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT HUP  # so that EXIT stops the server
 
 mkdir "$T/pam.d"
 cat >"$T/users" <<'USERS'
@@ -39,7 +42,6 @@ done >"$T/pam.d/pt-redir-ignore"
 
 "$PY" "$HERE/contrib/pam_unified_server.py" --socket "$T/ref.sock" \
 	--users "$T/users" >"$T/server.log" 2>&1 &
-SRV=$!
 for _ in $(seq 100); do [ -S "$T/ref.sock" ] && break; sleep 0.05; done
 
 # expect STATUS "TEXT" SERVICE USER OP [input lines...]

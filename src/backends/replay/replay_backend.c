@@ -181,21 +181,30 @@ static enum pu_status replay_authenticate(struct pu_call *c)
 	return PU_IGNORE;
 }
 
-/* account or open_session: this login's pending entry becomes history */
+/* account or open_session: this login's pending entry becomes history.
+ * The key is read first in any case, so that a broken configuration is
+ * reported there too; the store is asked only when there is a login to
+ * commit.  With nothing to commit, open_session succeeds (a public-key
+ * login opens its session) and acct_mgmt has no say. */
 static enum pu_status replay_commit(struct pu_call *c)
 {
 	const struct pu_replay_opts *o = &c->opts->replay;
+	enum pu_status done = c->op == PU_OP_ACCT_MGMT ? PU_IGNORE : PU_OK;
 	struct pu_replay_ctx x;
 	unsigned char id[PU_ID_LEN];
 	char *key = NULL;
+	size_t klen = 0;
 	bool committed = false;
 	enum pu_status st;
 
 	if (o->window == 0 || o->commit == PU_COMMIT_AUTH)
 		return PU_IGNORE;
 	if (!find_login(c, id)) {
-		pu_debug(c, "replay: no pending login of this handle");
-		return PU_IGNORE;
+		st = pu_replay_key(o->key_file, &key, &klen, &c->err);
+		pu_secret_free(key);
+		if (st == PU_OK)
+			pu_debug(c, "replay: no pending login of this handle");
+		return st == PU_OK ? done : st;
 	}
 	st = open_ctx(c, &x, &key);
 	if (st == PU_OK)
@@ -207,8 +216,7 @@ static enum pu_status replay_commit(struct pu_call *c)
 	forget_login(c);
 	pu_debug(c, "replay: this login %s", committed ? "committed" :
 		 "had expired (pending_ttl)");
-	/* the account decision is not the replay line's to make */
-	return c->op == PU_OP_ACCT_MGMT ? PU_IGNORE : PU_OK;
+	return done;
 }
 
 static enum pu_status replay_chauthtok(struct pu_call *c)
