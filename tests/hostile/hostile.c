@@ -282,7 +282,7 @@ static void mirror_dev(const char *root)
 				die("create %s: %s", dst, strerror(errno));
 			close(fd);
 		}
-		if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) != 0)
+		if (mount(src, dst, "none", MS_BIND | MS_REC, NULL) != 0)
 			die("bind %s: %s", src, strerror(errno));
 	}
 	closedir(d);
@@ -298,7 +298,7 @@ static void log_start(const struct h_env *e)
 	if (mkdir(root, 0755) != 0)
 		die("mkdir %s: %s", root, strerror(errno));
 	if (unshare(CLONE_NEWNS) != 0 ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+	    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0)
 		die("no private mount namespace: %s", strerror(errno));
 	mirror_dev(root);
 	log_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -309,7 +309,7 @@ static void log_start(const struct h_env *e)
 	if (bind(log_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
 		die("bind %s: %s", sa.sun_path, strerror(errno));
 	chmod(sa.sun_path, 0666);
-	if (mount(root, "/dev", NULL, MS_BIND | MS_REC, NULL) != 0)
+	if (mount(root, "/dev", "none", MS_BIND | MS_REC, NULL) != 0)
 		die("bind %s over /dev: %s", root, strerror(errno));
 }
 
@@ -1246,7 +1246,12 @@ int main(int argc, char **argv)
 		counts[1]++;
 	}
 	close(res[0]);
-	waitpid(pid, &status, 0);
+	/* under valgrind --error-exitcode, errors show here */
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
+		printf("FAIL the suite's process ended with status 0x%x\n", status);
+		counts[1]++;
+	}
 	if (leftovers() > 0) {
 		counts[1]++;
 	} else {

@@ -106,8 +106,9 @@ def build_modes():
          v1=b"DENY " + ESC + b"\n")
     mode("ansi-error", "ERROR with ANSI escapes in the message",
          v1=b"ERROR " + ESC + b"\n")
-    mode("ansi-long", "DENY with 4 KiB of escapes (the reply cap)",
-         v1=b"DENY " + (ESC * 80)[:4000] + b"\n")
+    mode("ansi-long", "DENY with 4 KiB of escapes, C1 raw and in UTF-8 (the "
+         "reply cap)", v1=b"DENY " + ((ESC + C1_RAW + C1_UTF8) * 60)[:4000] +
+         b"\n")
     mode("c1-raw", "DENY with raw C1 bytes (0x9b CSI, 0x9d OSC...)",
          v1=b"DENY " + C1_RAW + b"\n")
     mode("c1-utf8", "DENY with C1 controls encoded in UTF-8 (\\xc2\\x9b)",
