@@ -52,7 +52,7 @@ struct h_case {
 extern const struct h_case h_cases[];
 extern const size_t h_ncases;
 
-/* ---- the harness (hostile.c), used by the race ---- */
+/* ---- the harness (hostile_harness.c) ---- */
 
 struct h_env {
 	char dir[256];        /* private 0755 directory */
@@ -64,6 +64,10 @@ struct h_env {
 };
 
 double h_now(void);
+void h_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+const char *h_code_name(int rc);      /* "AUTHINFO_UNAVAIL" */
+const char *h_op_name(enum h_op op);  /* "auth" */
+enum h_op h_op_parse(const char *s);
 /* dir/name in a small ring of buffers */
 const char *h_path(const struct h_env *e, const char *name);
 void h_write_file(const char *path, mode_t mode, const char *text);
@@ -72,13 +76,23 @@ void h_write_file(const char *path, mode_t mode, const char *text);
  * dies with the driver (PR_SET_PDEATHSIG) */
 pid_t h_spawn(char *const argv[], bool keep_stdout);
 void h_stop(pid_t pid);
+/* marks this process's environment: every process started afterwards
+ * inherits it */
+void h_set_mark(void);
+/* processes other than this one carrying the mark: killed, counted */
+int h_leftovers(void);
 
-/* syslog capture: every datagram sent to /dev/log since the last clear */
+/* syslog capture: every datagram sent to /dev/log since the last clear.
+ * h_log_start moves this process into a private mount namespace. */
+void h_log_start(const struct h_env *e);
+void h_log_stop(void);
 void h_log_drain(void);
 void h_log_clear(void);
 const char *h_log_text(void);
 int h_log_fd(void);
 int h_log_count(const char *needle);
+/* the module's summary lines (op=... result=...), indented */
+void h_print_summaries(const char *indent);
 
 /* an event from a child, one write each (< PIPE_BUF: atomic) */
 struct h_event {
