@@ -511,7 +511,9 @@ int h_child_main(int argc, char **argv)
 	if (pam_start_confdir(argv[3], argv[4], &pc, argv[2], &ph) != PAM_SUCCESS)
 		return 4;
 	pam_set_item(ph, PAM_TTY, "pts/hostile");
-	pam_set_item(ph, PAM_RHOST, "hostile.invalid");
+	/* numeric: libpam's audit record resolves a host name, and a DNS
+	 * lookup that waits for an absent resolver would be timed as ours */
+	pam_set_item(ph, PAM_RHOST, "127.0.0.1");
 	ev.tag = 'R';
 	send_event(evfd, &ev);
 	if (waitfd >= 0) {
