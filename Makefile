@@ -183,6 +183,17 @@ asan:
 	  PU_MODULE=$(CURDIR)/build-asan/pam_unified.so \
 	  timeout 300 build-asan/tests/$$t; done
 
+# The hostile-peer suite (tests/hostile): a lying Redis, a lying socket
+# server, and the lockout race against a real redis-server.
+HOSTILE_SRC := $(wildcard tests/hostile/*.c)
+$(BUILD)/tests/hostile: $(HOSTILE_SRC) tests/hostile/hostile.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) $(HOSTILE_SRC) -o $@ $(LDFLAGS) -lpam -lcrypt
+
+.PHONY: hostile
+hostile: $(MODULE) $(BUILD)/tests/hostile
+	timeout 300 $(BUILD)/tests/hostile --module $(MODULE) --scripts tests/hostile
+
 # Every process a suite starts inherits PU_CHECK_ID; none may outlive it.
 check: export PU_CHECK_ID := $(shell date +%s%N)
 check: deps all
