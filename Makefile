@@ -205,6 +205,7 @@ check: deps all
 	$(MAKE) valgrind
 	$(MAKE) asan
 	$(MAKE) fuzz-replay
+	$(MAKE) hostile
 	$(MAKE) bench-quick
 	tests/leftovers.sh $(PU_CHECK_ID)
 	@echo "make check: all suites passed"

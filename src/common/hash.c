@@ -71,6 +71,82 @@ static enum pu_status run_crypt(const char *password, const char *setting,
 	return st;
 }
 
+/* crypt(3)'s base-64 digit */
+static int b64(char c)
+{
+	static const char digits[] =
+		"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	const char *p = c ? strchr(digits, c) : NULL;
+
+	return p ? (int)(p - digits) : -1;
+}
+
+/* scrypt's 30-bit little-endian number in 5 digits */
+static long b64_30(const char *s)
+{
+	long v = 0;
+
+	for (int i = 0; i < 5; i++) {
+		int d = b64(s[i]);
+
+		if (d < 0)
+			return -1;
+		v |= (long)d << (6 * i);
+	}
+	return v;
+}
+
+static bool digits_num(const char *s, size_t n, unsigned long max,
+		       unsigned long *out)
+{
+	unsigned long v = 0;
+
+	if (n == 0 || n > 10)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	*out = v;
+	return v <= max;
+}
+
+bool pu_hash_cost_ok(const char *s)
+{
+	const char *p;
+	unsigned long v;
+	long r, par;
+	int n;
+
+	if (strncmp(s, "$6$", 3) == 0 || strncmp(s, "$5$", 3) == 0) {
+		if (strncmp(s + 3, "rounds=", 7) != 0)
+			return true; /* the default, 5000 */
+		p = strchr(s + 10, '$');
+		return p != NULL &&
+		       digits_num(s + 10, (size_t)(p - s - 10), PU_HASH_MAX_ROUNDS, &v);
+	}
+	if (strncmp(s, "$2b$", 4) == 0)
+		return digits_num(s + 4, 2, PU_HASH_MAX_BCRYPT, &v) && s[6] == '$';
+	if (strncmp(s, "$y$", 3) == 0 || strncmp(s, "$gy$", 4) == 0) {
+		/* only the plain form crypt_gensalt makes: flavor 'j', then
+		 * N = 2^(digit + 1), r = digit + 1; other parameters refused */
+		p = s + (s[1] == 'g' ? 4 : 3);
+		if (p[0] != 'j' || (n = b64(p[1])) < 0 || (r = b64(p[2])) < 0 ||
+		    p[3] != '$' || n + 1 > 30)
+			return false;
+		return (128L << (n + 1)) * (r + 1) <= PU_HASH_MAX_MEMORY;
+	}
+	if (strncmp(s, "$7$", 3) == 0) {
+		if ((n = b64(s[3])) < 0 || n > 30 || (r = b64_30(s + 4)) <= 0 ||
+		    (par = b64_30(s + 9)) <= 0 || par > 4)
+			return false;
+		return r <= PU_HASH_MAX_MEMORY / 128 &&
+		       (128L << n) <= PU_HASH_MAX_MEMORY / r;
+	}
+	return false;
+}
+
 enum pu_status pu_hash_verify(const char *password, const char *stored,
 			      bool *match, struct pu_err *err)
 {
@@ -81,6 +157,12 @@ enum pu_status pu_hash_verify(const char *password, const char *stored,
 	*match = false;
 	if (!pu_hash_supported(stored) || len >= sizeof(out))
 		return PU_OK; /* locked or unknown method: never matches */
+	/* a stored setting decides how much time and memory crypt takes:
+	 * whoever can write the store could make every login cost minutes
+	 * or gigabytes in the host process */
+	if (!pu_hash_cost_ok(stored))
+		return pu_fail(err, PU_UNAVAIL,
+			       "stored hash: cost over the module's limit");
 	st = run_crypt(password, stored, out, sizeof(out), err);
 	if (st != PU_OK)
 		return st == PU_NOMEM ? st : PU_OK;
@@ -137,7 +219,7 @@ void pu_hash_dummy(const char *password, const char *setting,
 	char out[PU_HASH_MAX];
 
 	if (setting != NULL && setting[0] != '\0' &&
-	    pu_hash_supported(setting) &&
+	    pu_hash_supported(setting) && pu_hash_cost_ok(setting) &&
 	    run_crypt(password, setting, out, sizeof(out), NULL) == PU_OK) {
 		explicit_bzero(out, sizeof(out));
 		return;

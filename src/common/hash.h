@@ -11,6 +11,15 @@
 
 #define PU_HASH_MAX 512
 
+/* The most a stored setting may make crypt(3) cost: sha-crypt rounds,
+ * bcrypt's cost, yescrypt's and scrypt's memory (128 * N * r bytes). */
+#define PU_HASH_MAX_ROUNDS 1000000UL
+#define PU_HASH_MAX_BCRYPT 13UL
+#define PU_HASH_MAX_MEMORY (64L * 1024 * 1024)
+
+/* Within those limits (only the parameter forms crypt_gensalt makes). */
+bool pu_hash_cost_ok(const char *stored);
+
 /* The method of a stored hash, for humans: "yescrypt", "sha512crypt",
  * ..., "empty", "locked" ('!' or '*'), "unsupported", "none" (NULL). */
 const char *pu_hash_method(const char *stored);

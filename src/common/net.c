@@ -357,9 +357,12 @@ enum pu_status pu_io_read_line(int fd, char *buf, size_t cap, size_t *len,
 			buf[used] = '\0';
 			*len = used;
 			if (nl != NULL) {
-				/* one request per connection: bytes after the
-				 * line are not ours to read */
+				/* one line per connection: a reply with more
+				 * after its line is garbage */
 				*len = (size_t)(nl - buf) + 1;
+				if (*len != used)
+					return pu_fail(err, PU_UNAVAIL,
+						       "garbage reply (more than one line)");
 				buf[*len] = '\0';
 				return PU_OK;
 			}

@@ -221,6 +221,14 @@ enum pu_status pu_node_read(struct pu_node *nd, const struct pu_deadline *dl,
 		if (reply != NULL) {
 			replies[got++] = reply;
 			nd->elements = 0; /* the next reply has its own budget */
+			/* a reply nobody asked for would answer the next
+			 * command: the connection cannot be trusted */
+			if (got == n && nd->reader->pos < nd->reader->len) {
+				st = dead(nd, err, pu_fail(err, PU_UNAVAIL,
+							   "redis %s: more replies "
+							   "than commands", nd->peer));
+				break;
+			}
 			continue;
 		}
 		st = pu_stream_read(nd->s, buf, sizeof(buf), &k, dl, err);
@@ -451,9 +459,10 @@ static const char *role_problem(const redisReply *rep)
 		return "no reply to ROLE";
 	if (rep->type == REDIS_REPLY_ERROR)
 		return strstr(rep->str, "unknown command") != NULL ? NULL : rep->str;
-	if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 1 &&
-	    rep->element[0]->type == REDIS_REPLY_STRING &&
-	    strcmp(rep->element[0]->str, "master") != 0)
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 1 ||
+	    rep->element[0]->type != REDIS_REPLY_STRING)
+		return "ROLE: unexpected reply";
+	if (strcmp(rep->element[0]->str, "master") != 0)
 		return "a replica, not a primary";
 	return NULL;
 }

@@ -155,11 +155,11 @@ const struct h_case h_cases[] = {
 	R("hash-nul-suffix", AUTH(UNAVAIL)),
 	R("hash-nul-inside", AUTH(UNAVAIL)),
 	R("hash-overlong", AUTH(UNAVAIL)),
-	/* a hash whose own parameters ask for minutes or 256 MiB: a wrong
-	 * password (PAM_AUTH_ERR), but within the deadline and the ceiling */
-	R("hash-cost-yescrypt", AUTH(PAM_AUTH_ERR)),
-	R("hash-cost-sha512", AUTH(PAM_AUTH_ERR)),
-	R("hash-cost-bcrypt", AUTH(PAM_AUTH_ERR)),
+	/* a hash whose own parameters ask for minutes or 256 MiB: a record
+	 * the module will not use (over its cost limits), at once */
+	R("hash-cost-yescrypt", AUTH(PAM_AUTHINFO_UNAVAIL)),
+	R("hash-cost-sha512", AUTH(PAM_AUTHINFO_UNAVAIL)),
+	R("hash-cost-bcrypt", AUTH(PAM_AUTHINFO_UNAVAIL)),
 	R("dummy-cost-yescrypt", AUTH(PAM_USER_UNKNOWN)),
 
 	/* ---- a good check, then the writes that record it lie ---- */

@@ -224,7 +224,28 @@ static void event(struct pu_redis_cmd *c, const char *prefix, char *evkey,
 	pu_cmd_add(c, from && from->rhost ? from->rhost : "");
 }
 
-/* n commands in one round trip, each reply checked for an error */
+/* The reply a write must get: a server that answers a write with
+ * something else (+OK to a DEL, an integer to an XADD) is lying or
+ * confused, and nothing it says is taken as done. */
+static bool reply_fits(const char *cmd, const redisReply *rep)
+{
+	static const char *const integer[] = {
+		"DEL", "HSET", "HDEL", "EXPIRE", "EXISTS", "ZADD",
+		"ZREMRANGEBYRANK",
+	};
+
+	if (strcmp(cmd, "XADD") == 0)
+		return rep->type == REDIS_REPLY_STRING;
+	if (strcmp(cmd, "SET") == 0)
+		return rep->type == REDIS_REPLY_STATUS && strcmp(rep->str, "OK") == 0;
+	for (size_t i = 0; i < sizeof(integer) / sizeof(integer[0]); i++)
+		if (strcmp(cmd, integer[i]) == 0)
+			return rep->type == REDIS_REPLY_INTEGER && rep->integer >= 0;
+	return rep->type != REDIS_REPLY_ERROR;
+}
+
+/* n commands in one round trip, each reply checked for an error and for
+ * the type its command must get */
 static enum pu_status run_checked(struct pu_redis *r,
 				  const struct pu_deadline *dl, size_t n,
 				  struct pu_redis_cmd *cmd, struct pu_err *err)
@@ -235,8 +256,12 @@ static enum pu_status run_checked(struct pu_redis *r,
 	if (n > 4)
 		return pu_fail(err, PU_CONFIG, "too many commands");
 	st = pu_redis_run(r, dl, n, cmd, rep, err);
-	for (size_t i = 0; st == PU_OK && i < n; i++)
+	for (size_t i = 0; st == PU_OK && i < n; i++) {
 		st = reply_error(rep[i], cmd[i].argv[0], err);
+		if (st == PU_OK && !reply_fits(cmd[i].argv[0], rep[i]))
+			st = pu_fail(err, PU_UNAVAIL, "redis %s: unexpected reply",
+				     cmd[i].argv[0]);
+	}
 	pu_redis_replies_free(rep, n);
 	return st;
 }
@@ -577,6 +602,9 @@ enum pu_status pu_users_session_close(struct pu_redis *r,
 		return st;
 	if ((st = reply_error(rep[0], "HDEL", err)) == PU_OK)
 		st = reply_error(rep[1], "XADD", err);
+	if (st == PU_OK && (!reply_fits("HDEL", rep[0]) ||
+			    !reply_fits("XADD", rep[1])))
+		st = pu_fail(err, PU_UNAVAIL, "redis HDEL: unexpected reply");
 	if (st == PU_OK && existed != NULL)
 		*existed = rep[0]->type == REDIS_REPLY_INTEGER &&
 			   rep[0]->integer == 1;
@@ -744,6 +772,9 @@ enum pu_status pu_users_delete(struct pu_redis *r, const struct pu_deadline *dl,
 		return st;
 	if ((st = reply_error(rep[0], "EXISTS", err)) == PU_OK)
 		st = reply_error(rep[1], "DEL", err);
+	if (st == PU_OK && (!reply_fits("EXISTS", rep[0]) ||
+			    !reply_fits("DEL", rep[1])))
+		st = pu_fail(err, PU_UNAVAIL, "redis DEL: unexpected reply");
 	if (st == PU_OK && (rep[0]->type != REDIS_REPLY_INTEGER ||
 			    rep[0]->integer != 1))
 		st = pu_fail(err, PU_USER_UNKNOWN, "no such user");
