@@ -191,7 +191,14 @@ static void fifo_refused_without_blocking(void **state)
 	fd = pu_file_open(fifo, O_RDWR | O_CREAT, &r, NULL, &err);
 	assert_int_equal(fd, -1);
 	assert_non_null(strstr(err.msg, "not a regular file"));
+}
+
+/* also after a failed assertion: a stray alarm would end a later test */
+static int cancel_alarm(void **state)
+{
+	(void)state;
 	alarm(0);
+	return 0;
 }
 
 static void not_a_regular_file(void **state)
@@ -209,7 +216,7 @@ static void not_a_regular_file(void **state)
 			 PU_UNAVAIL);
 	assert_non_null(strstr(err.msg, "not a regular file"));
 	assert_int_equal(read_as("/dev/null", &r, NULL, 0), PU_UNAVAIL);
-	assert_int_equal(read_as("/proc/self", &r, NULL, 0), PU_UNAVAIL);
+	assert_int_equal(read_as("/", &r, NULL, 0), PU_UNAVAIL);
 	/* a bound UNIX socket: open fails (ENXIO), refused all the same */
 	assert_true(s >= 0);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
@@ -677,7 +684,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(reads_a_regular_file),
 		cmocka_unit_test(symlink_refused),
-		cmocka_unit_test(fifo_refused_without_blocking),
+		cmocka_unit_test_teardown(fifo_refused_without_blocking,
+					  cancel_alarm),
 		cmocka_unit_test(not_a_regular_file),
 		cmocka_unit_test(trust_rules),
 		cmocka_unit_test(size_cap),
