@@ -52,11 +52,21 @@ enum pu_status pu_endpoint_parse(const char *spec, struct pu_endpoint *ep,
 	if (hp[0] == '[') { /* [::1]:6379 */
 		struct in6_addr a6;
 		char lit[64];
+		char *zone;
 
 		if (hl < 3 || hp[hl - 1] != ']' || hl - 2 >= sizeof(lit))
 			return pu_fail(err, PU_CONFIG, "%.80s: bad [address]", spec);
 		memcpy(lit, hp + 1, hl - 2);
 		lit[hl - 2] = '\0';
+		/* a link-local address may name its interface: fe80::1%eth0 */
+		zone = strchr(lit, '%');
+		if (zone != NULL &&
+		    (zone[1] == '\0' || strspn(zone + 1, "abcdefghijklmnopqrstuvwxyz"
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+		     strlen(zone + 1)))
+			return pu_fail(err, PU_CONFIG, "%.80s: bad zone", spec);
+		if (zone != NULL)
+			*zone = '\0';
 		if (inet_pton(AF_INET6, lit, &a6) != 1)
 			return pu_fail(err, PU_CONFIG,
 				       "%.80s: brackets hold an IPv6 address", spec);

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -100,6 +101,30 @@ static void on_result(void *arg, int status, int timeouts,
 		ares_freeaddrinfo(res);
 }
 
+/* an IPv6 literal, with its interface when it names one (fe80::1%eth0) */
+static bool v6_literal(const char *host, struct sockaddr_in6 *v6)
+{
+	char lit[INET6_ADDRSTRLEN + IF_NAMESIZE + 1];
+	char *zone;
+
+	if (strlen(host) >= sizeof(lit))
+		return false;
+	memcpy(lit, host, strlen(host) + 1);
+	zone = strchr(lit, '%');
+	if (zone != NULL)
+		*zone++ = '\0';
+	if (inet_pton(AF_INET6, lit, &v6->sin6_addr) != 1)
+		return false;
+	if (zone != NULL) {
+		/* an unknown interface leaves scope 0: connect() refuses a
+		 * link-local address without one, and says so */
+		v6->sin6_scope_id = zone[strspn(zone, "0123456789")] == '\0' ?
+				    (uint32_t)strtoul(zone, NULL, 10) :
+				    if_nametoindex(zone);
+	}
+	return true;
+}
+
 static bool numeric(const char *host, const char *port, struct pu_addrs *out)
 {
 	struct sockaddr_in *v4 = (struct sockaddr_in *)&out->a[0];
@@ -111,7 +136,7 @@ static bool numeric(const char *host, const char *port, struct pu_addrs *out)
 		v4->sin_family = AF_INET;
 		v4->sin_port = htons(p);
 		out->len[0] = sizeof(*v4);
-	} else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+	} else if (v6_literal(host, v6)) {
 		v6->sin6_family = AF_INET6;
 		v6->sin6_port = htons(p);
 		out->len[0] = sizeof(*v6);

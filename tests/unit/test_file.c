@@ -621,15 +621,20 @@ static void endpoint_lengths(void **state)
 	memset(spec, 'h', hmax + 1);
 	memcpy(spec + hmax + 1, ":1", 3);
 	assert_int_equal(pu_endpoint_parse(spec, &ep, &err), PU_CONFIG);
-	/* a bracketed one may be two longer */
-	spec[0] = '[';
-	memset(spec + 1, 'a', hmax);
-	memcpy(spec + 1 + hmax, "]:1", 4);
-	assert_int_equal(pu_endpoint_parse(spec, &ep, &err), PU_OK);
-	assert_int_equal(strlen(ep.host), hmax);
-	memset(spec + 1, 'a', hmax + 1);
-	memcpy(spec + 2 + hmax, "]:1", 4);
+	/* brackets hold an IPv6 address, with at most a short zone */
+	snprintf(spec, sizeof(spec), "[%.*s]:1", (int)hmax - 2,
+		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
 	assert_int_equal(pu_endpoint_parse(spec, &ep, &err), PU_CONFIG);
+	assert_int_equal(pu_endpoint_parse("[fe80::1%0123456789abcdef]:1", &ep,
+					   &err), PU_OK);
+	assert_string_equal(ep.host, "fe80::1%0123456789abcdef");
+	assert_int_equal(pu_endpoint_parse("[ffff:ffff:ffff:ffff:ffff:ffff:"
+		"255.255.255.255%0123456789abcdefghijklmnop]:1", &ep, &err),
+		PU_CONFIG);
+	assert_int_equal(pu_endpoint_parse("[fe80::1%]:1", &ep, &err), PU_CONFIG);
+	assert_int_equal(pu_endpoint_parse("[fe80::1%a/b]:1", &ep, &err),
+			 PU_CONFIG);
 }
 
 /* ---------------- pu_unix_check_path ---------------- */

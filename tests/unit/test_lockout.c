@@ -9,7 +9,6 @@
 #include <stdlib.h>
 
 #include "backends/redis/lockout.h"
-#include "known_bug.h"
 
 #define L 1700000000LL /* the latest failure in every row */
 
@@ -51,20 +50,18 @@ static void table(void **state)
 		{ "spread far wider", 3, 60, 600, 3, L - 86400, L + 1, false, 0 },
 		{ "spread one second inside", 3, 900, 600, 3, L - 899, L + 1,
 		  true, L + 600 },
-		/* NOTE: pam_faillock counts a failure only while
-		 * latest - t < fail_interval, so it would not lock here; the
-		 * rule in lockout.h ("within fail_interval") is inclusive. */
+		/* pam_faillock counts a failure only while
+		 * latest - t < fail_interval */
 		{ "spread exactly the interval", 3, 900, 600, 3, L - 900,
-		  L + 1, true, L + 600 },
+		  L + 1, false, 0 },
 		{ "unlock_time 0: locked until reset", 3, 900, 0, 3, L - 10,
 		  L + 10LL * 365 * 86400, true, 0 },
 		{ "unlock_time 0, right away", 3, 900, 0, 3, L - 10, L, true, 0 },
 		{ "one second before unlock", 3, 900, 600, 3, L - 10, L + 599,
 		  true, L + 600 },
-		/* NOTE: pam_faillock unlocks only when latest + unlock_time
-		 * < now, i.e. it is still locked at this second; lockout.h
-		 * says "until latest + unlock_time" (exclusive). */
-		{ "at unlock", 3, 900, 600, 3, L - 10, L + 600, false, 0 },
+		/* pam_faillock unlocks only when latest + unlock_time < now:
+		 * still locked at that second */
+		{ "at unlock", 3, 900, 600, 3, L - 10, L + 600, true, L + 600 },
 		{ "after unlock", 3, 900, 600, 3, L - 10, L + 601, false, 0 },
 		{ "long after unlock", 3, 900, 600, 3, L - 10, L + 86400, false,
 		  0 },
@@ -74,10 +71,12 @@ static void table(void **state)
 		  L + 600 },
 		{ "unlock shorter than the interval", 3, 900, 30, 3, L - 800,
 		  L + 29, true, L + 30 },
+		{ "unlock shorter than the interval, last second", 3, 900, 30,
+		  3, L - 800, L + 30, true, L + 30 },
 		{ "unlock shorter than the interval, over", 3, 900, 30, 3,
-		  L - 800, L + 30, false, 0 },
+		  L - 800, L + 31, false, 0 },
 		{ "largest options", 1000, 31536000, 31536000, 1000,
-		  L - 31536000, L + 31535999, true, L + 31536000 },
+		  L - 31535999, L + 31536000, true, L + 31536000 },
 	};
 
 	(void)state;
@@ -122,11 +121,7 @@ static void unlock_at_zero_when_never_locked(void **state)
 	assert_int_equal(at, 0);
 }
 
-/* BUG: lockout.h says "*unlock_at gets when it ends (0: never, or not
- * locked)", but once unlock_time has passed pu_lockout_active() returns
- * false with *unlock_at = latest + unlock_time (src/backends/redis/
- * lockout.c:18-19).  Callers only read it when locked, so it is harmless
- * today.  Run with PU_SHOW_BUGS=1 to see it fail. */
+/* Once unlock_time has passed, nothing to unlock either. */
 static void unlock_at_zero_after_unlock(void **state)
 {
 	struct pu_lockout l = { 3, 900, 600 };
@@ -134,7 +129,6 @@ static void unlock_at_zero_after_unlock(void **state)
 	long long at = 42;
 
 	(void)state;
-	KNOWN_BUG();
 	assert_false(pu_lockout_active(&l, &f, L + 601, &at));
 	assert_int_equal(at, 0);
 }
@@ -143,13 +137,14 @@ static void unlock_at_zero_after_unlock(void **state)
 static void large_times(void **state)
 {
 	struct pu_lockout l = { 2, 60, 600 };
-	struct pu_failures f = { 2, LLONG_MAX / 2, LLONG_MAX / 2 - 60 };
+	struct pu_failures f = { 2, LLONG_MAX / 2, LLONG_MAX / 2 - 59 };
 	long long at = 0;
 
 	(void)state;
 	assert_true(pu_lockout_active(&l, &f, LLONG_MAX / 2 + 1, &at));
 	assert_int_equal(at, LLONG_MAX / 2 + 600);
-	assert_false(pu_lockout_active(&l, &f, LLONG_MAX / 2 + 600, &at));
+	assert_true(pu_lockout_active(&l, &f, LLONG_MAX / 2 + 600, &at));
+	assert_false(pu_lockout_active(&l, &f, LLONG_MAX / 2 + 601, &at));
 	f.oldest = 0;
 	assert_false(pu_lockout_active(&l, &f, LLONG_MAX / 2 + 1, &at));
 }

@@ -101,16 +101,27 @@ static const char flip_conf[] =
 	"nullok = true;\n"
 	"timeout = 750;\n"
 	"unsupported = \"error\";\n"
+	"nodelay = true;\n"
+	"managed_group = \"pam-unified\";\n"
+	"managed_uid = \"1000-59999\";\n"
 	"socket = \"/run/pu/test.sock\";\n"
 	"protocol = \"v1\";\n"
 	"peer_uid = 4242;\n"
 	"redis = [\"unix:/run/redis/redis.sock\", \"tcp://10.0.0.2:6379\"];\n"
 	"sentinel = \"127.0.0.1:26379,127.0.0.1:26380\";\n"
+	"redis_cluster = \"10.0.0.5:7000,10.0.0.6:7000\";\n"
 	"sentinel_master = \"mymaster\";\n"
+	"sentinel_user = \"watcher\";\n"
+	"sentinel_password_file = \"/etc/security/sentinel.secret\";\n"
 	"redis_user = \"pam\";\n"
 	"redis_password_file = \"/etc/security/redis.secret\";\n"
 	"redis_db = 3;\n"
 	"redis_auth = \"hmac\";\n"
+	"redis_owner = \"valkey\";\n"
+	"redis_tls_ca = \"/etc/ssl/redis-ca.pem\";\n"
+	"redis_tls_cert = \"/etc/ssl/pam.crt\";\n"
+	"redis_tls_key = \"/etc/ssl/pam.key\";\n"
+	"redis_tls_server_name = \"redis.example.net\";\n"
 	"prefix = \"auth:\";\n"
 	"deny = 5;\n"
 	"fail_interval = 60;\n"
@@ -119,6 +130,7 @@ static const char flip_conf[] =
 	"warn_age = 14;\n"
 	"minlen = 12;\n"
 	"hash = \"sha512\";\n"
+	"rehash = true;\n"
 	"window = 5;\n"
 	"remember = 3;\n"
 	"commit = \"auth\";\n"
@@ -159,17 +171,29 @@ static void file_flips_every_default(void **state)
 	assert_true(o.nullok);
 	assert_int_equal(o.timeout_ms, 750);
 	assert_int_equal(o.unsupported, PU_UNSUP_ERROR);
+	assert_true(o.nodelay);
+	assert_string_equal(o.managed_group, "pam-unified");
+	assert_string_equal(o.managed_uid, "1000-59999");
 	assert_string_equal(o.socket.path, "/run/pu/test.sock");
 	assert_int_equal(o.socket.protocol, PU_PROTO_V1);
 	assert_int_equal(o.socket.peer_uid, 4242);
 	assert_string_equal(o.conn.redis,
 			    "unix:/run/redis/redis.sock,tcp://10.0.0.2:6379");
 	assert_string_equal(o.conn.sentinel, "127.0.0.1:26379,127.0.0.1:26380");
+	assert_string_equal(o.conn.cluster, "10.0.0.5:7000,10.0.0.6:7000");
 	assert_string_equal(o.conn.sentinel_master, "mymaster");
+	assert_string_equal(o.conn.sentinel_user, "watcher");
+	assert_string_equal(o.conn.sentinel_password_file,
+			    "/etc/security/sentinel.secret");
 	assert_string_equal(o.conn.user, "pam");
 	assert_string_equal(o.conn.password_file, "/etc/security/redis.secret");
 	assert_int_equal(o.conn.db, 3);
 	assert_int_equal(o.conn.auth, PU_RAUTH_HMAC);
+	assert_string_equal(o.conn.owner, "valkey");
+	assert_string_equal(o.conn.tls_ca, "/etc/ssl/redis-ca.pem");
+	assert_string_equal(o.conn.tls_cert, "/etc/ssl/pam.crt");
+	assert_string_equal(o.conn.tls_key, "/etc/ssl/pam.key");
+	assert_string_equal(o.conn.tls_server_name, "redis.example.net");
 	assert_string_equal(o.prefix, "auth:");
 	assert_int_equal(o.lock.deny, 5);
 	assert_int_equal(o.lock.fail_interval, 60);
@@ -178,6 +202,7 @@ static void file_flips_every_default(void **state)
 	assert_int_equal(o.policy.warn_age, 14);
 	assert_int_equal(o.policy.minlen, 12);
 	assert_int_equal(o.policy.hash, PU_HASH_SHA512);
+	assert_true(o.policy.rehash);
 	assert_int_equal(o.replay.window, 5);
 	assert_int_equal(o.replay.remember, 3);
 	assert_int_equal(o.replay.commit, PU_COMMIT_AUTH);

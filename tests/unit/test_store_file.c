@@ -35,7 +35,8 @@ static void add(struct pu_rlist_data *l, unsigned char b, long long t)
 	l->n++;
 }
 
-/* all three lists, with times at the edges of the range */
+/* both lists a user's file holds, with times at the edges of the range
+ * (logins in flight live in the pending file, never here) */
 static struct pu_replay_data *sample(void)
 {
 	struct pu_replay_data *d = new_data();
@@ -43,8 +44,6 @@ static struct pu_replay_data *sample(void)
 	add(&d->hist, 0x11, 1700000000LL);
 	add(&d->hist, 0x12, 0);
 	add(&d->hist, 0x13, LLONG_MAX);
-	add(&d->pend, 0x21, 1700000300LL);
-	add(&d->pend, 0x22, (long long)1 << 40);
 	add(&d->pw, 0x31, LLONG_MIN);
 	add(&d->pw, 0x32, -1);
 	add(&d->pw, 0x33, 0x0102030405060708LL);
@@ -67,8 +66,8 @@ static void assert_same(const struct pu_replay_data *a,
 			const struct pu_replay_data *b)
 {
 	assert_same_list(&a->hist, &b->hist);
-	assert_same_list(&a->pend, &b->pend);
 	assert_same_list(&a->pw, &b->pw);
+	assert_int_equal(b->pend.n, 0);
 }
 
 static void serialise(const unsigned char *k, const char *user,
@@ -118,11 +117,18 @@ static void round_trip(void **state)
 
 	(void)state;
 	serialise(key, "alice", d, &buf, &len);
-	assert_int_equal(len, MAGIC_LEN + 8 * REC + TRAILER);
+	assert_int_equal(len, MAGIC_LEN + 6 * REC + TRAILER);
 	assert_memory_equal(buf, MAGIC, MAGIC_LEN);
 	memset(back, 0xa5, sizeof(*back)); /* parse starts from nothing */
 	assert_int_equal(parse(key, "alice", buf, len, back), PU_OK);
 	assert_same(d, back);
+	free(buf);
+	/* pending entries in d are not the user file's: never written */
+	add(&d->pend, 0x21, 1700000300LL);
+	serialise(key, "alice", d, &buf, &len);
+	assert_int_equal(len, MAGIC_LEN + 6 * REC + TRAILER);
+	assert_int_equal(parse(key, "alice", buf, len, back), PU_OK);
+	assert_int_equal(back->pend.n, 0);
 	free(buf);
 	free(back);
 	free(d);
@@ -141,14 +147,13 @@ static void round_trip_empty_and_full(void **state)
 	assert_int_equal(parse(key, "alice", buf, len, back), PU_OK);
 	assert_int_equal(back->hist.n + back->pend.n + back->pw.n, 0);
 	free(buf);
-	/* every list full */
+	/* both lists full */
 	for (size_t i = 0; i < PU_REPLAY_MAX; i++) {
 		add(&d->hist, (unsigned char)i, (long long)i);
-		add(&d->pend, (unsigned char)(i + 1), -(long long)i);
 		add(&d->pw, (unsigned char)(i + 2), (long long)i << 32);
 	}
 	serialise(key, "alice", d, &buf, &len);
-	assert_int_equal(len, MAGIC_LEN + 3 * PU_REPLAY_MAX * REC + TRAILER);
+	assert_int_equal(len, MAGIC_LEN + 2 * PU_REPLAY_MAX * REC + TRAILER);
 	assert_int_equal(parse(key, "alice", buf, len, back), PU_OK);
 	assert_same(d, back);
 	free(buf);
@@ -170,7 +175,7 @@ static void layout(void **state)
 	add(&d->hist, 0x11, 0x0102030405060708LL);
 	serialise(key, "alice", d, &buf, &len);
 	assert_int_equal(len, MAGIC_LEN + 2 * REC + TRAILER);
-	/* history first, then pending, then pwhist */
+	/* history first, then pwhist */
 	memset(mac, 0x11, sizeof(mac));
 	assert_int_equal(buf[MAGIC_LEN], PU_RL_HISTORY);
 	assert_memory_equal(buf + MAGIC_LEN + 1, t, 8);
@@ -283,13 +288,19 @@ static void bad_shape_with_good_trailer(void **state)
 	memset(body, 0, sizeof(body));
 	memcpy(body, MAGIC, MAGIC_LEN);
 	body[MAGIC_LEN] = PU_RL_HISTORY;
-	body[MAGIC_LEN + REC] = PU_RL_PENDING;
+	body[MAGIC_LEN + REC] = PU_RL_PWHIST;
 	/* the control: two records, well formed */
 	buf = sealed("alice", body, MAGIC_LEN + 2 * REC, &len);
 	assert_int_equal(parse(key, "alice", buf, len, back), PU_OK);
 	assert_int_equal(back->hist.n, 1);
-	assert_int_equal(back->pend.n, 1);
+	assert_int_equal(back->pw.n, 1);
 	free(buf);
+	/* a pending record (kind 2, PUREPLAY1's) has no place here */
+	body[MAGIC_LEN + REC] = PU_RL_PENDING;
+	buf = sealed("alice", body, MAGIC_LEN + 2 * REC, &len);
+	assert_int_equal(parse(key, "alice", buf, len, back), PU_UNAVAIL);
+	free(buf);
+	body[MAGIC_LEN + REC] = PU_RL_PWHIST;
 	/* older or other magic */
 	memcpy(body, "PUREPLAY1\n", MAGIC_LEN);
 	buf = sealed("alice", body, MAGIC_LEN + 2 * REC, &len);
@@ -307,7 +318,7 @@ static void bad_shape_with_good_trailer(void **state)
 	buf = sealed("alice", body, MAGIC_LEN + REC - 1, &len);
 	assert_int_equal(parse(key, "alice", buf, len, back), PU_UNAVAIL);
 	free(buf);
-	/* a kind that is none of the three */
+	/* a kind that is neither */
 	body[MAGIC_LEN + REC] = 4;
 	buf = sealed("alice", body, MAGIC_LEN + 2 * REC, &len);
 	assert_int_equal(parse(key, "alice", buf, len, back), PU_UNAVAIL);
@@ -347,7 +358,7 @@ static void put(unsigned char *r, int kind, unsigned long long t,
 
 static void records_kinds(void **state)
 {
-	static const int bad[] = { 0, 4, 5, 0x81, 0xff };
+	static const int bad[] = { 0, PU_RL_PENDING, 4, 5, 0x81, 0xff };
 	unsigned char buf[4 * REC];
 	struct pu_replay_data *d = new_data();
 
@@ -356,14 +367,14 @@ static void records_kinds(void **state)
 	put(buf, PU_RL_PWHIST, 7, 0x31);
 	put(buf + REC, PU_RL_HISTORY, 0x8000000000000000ULL, 0x11);
 	put(buf + 2 * REC, PU_RL_PWHIST, 9, 0x32);
-	put(buf + 3 * REC, PU_RL_PENDING, 0x00000000ffffffffULL, 0x21);
+	put(buf + 3 * REC, PU_RL_HISTORY, 0x00000000ffffffffULL, 0x12);
 	memset(d, 0x5a, sizeof(*d));
 	assert_int_equal(records(buf, sizeof(buf), d), PU_OK);
-	assert_int_equal(d->hist.n, 1);
-	assert_int_equal(d->pend.n, 1);
+	assert_int_equal(d->hist.n, 2);
+	assert_int_equal(d->pend.n, 0);
 	assert_int_equal(d->pw.n, 2);
 	assert_true(d->hist.e[0].t == LLONG_MIN);
-	assert_int_equal(d->pend.e[0].t, 0xffffffffLL);
+	assert_int_equal(d->hist.e[1].t, 0xffffffffLL);
 	assert_int_equal(d->pw.e[0].t, 7);
 	assert_int_equal(d->pw.e[1].t, 9);
 	assert_int_equal(d->pw.e[0].mac[0], 0x31);
@@ -401,30 +412,28 @@ static void records_length(void **state)
 
 static void records_too_many(void **state)
 {
-	static const int kinds[] = { PU_RL_HISTORY, PU_RL_PENDING,
-				     PU_RL_PWHIST };
-	size_t n = 3 * PU_REPLAY_MAX + 1;
+	static const int kinds[] = { PU_RL_HISTORY, PU_RL_PWHIST };
+	size_t n = 2 * PU_REPLAY_MAX + 1;
 	unsigned char *buf = malloc(n * REC);
 	struct pu_replay_data *d = new_data();
 
 	(void)state;
 	assert_non_null(buf);
 	/* PU_REPLAY_MAX of each kind: fine */
-	for (size_t i = 0; i < 3 * PU_REPLAY_MAX; i++)
+	for (size_t i = 0; i < 2 * PU_REPLAY_MAX; i++)
 		put(buf + i * REC, kinds[i / PU_REPLAY_MAX], i, (unsigned char)i);
-	assert_int_equal(records(buf, 3 * PU_REPLAY_MAX * REC, d), PU_OK);
+	assert_int_equal(records(buf, 2 * PU_REPLAY_MAX * REC, d), PU_OK);
 	assert_int_equal(d->hist.n, PU_REPLAY_MAX);
-	assert_int_equal(d->pend.n, PU_REPLAY_MAX);
 	assert_int_equal(d->pw.n, PU_REPLAY_MAX);
-	/* one more of any kind: refused, wherever it is */
-	for (size_t k = 0; k < 3; k++) {
-		put(buf + 3 * PU_REPLAY_MAX * REC, kinds[k], 0, 0);
+	/* one more of either kind: refused, wherever it is */
+	for (size_t k = 0; k < 2; k++) {
+		put(buf + 2 * PU_REPLAY_MAX * REC, kinds[k], 0, 0);
 		if (records(buf, n * REC, d) != PU_UNAVAIL)
 			fail_msg("kind %d: %d records accepted", kinds[k],
 				 PU_REPLAY_MAX + 1);
 	}
 	for (size_t i = 0; i <= PU_REPLAY_MAX; i++)
-		put(buf + i * REC, PU_RL_PENDING, i, 0);
+		put(buf + i * REC, PU_RL_PWHIST, i, 0);
 	assert_int_equal(records(buf, (PU_REPLAY_MAX + 1) * REC, d),
 			 PU_UNAVAIL);
 	free(buf);
@@ -458,6 +467,141 @@ static void file_name(void **state)
 	assert_int_equal(strspn(hex, "0123456789abcdef"), 64);
 }
 
+/* ---------------- the pending file ---------------- */
+
+#define PMAGIC "PUPENDING1\n"
+#define PMAGIC_LEN 11
+#define PREC 88 /* sha256(user) (32) | id (16) | expiry (8) | mac (32) */
+
+static struct pu_pending_file *pending_sample(size_t n)
+{
+	struct pu_pending_file *p = calloc(1, sizeof(*p));
+
+	assert_non_null(p);
+	for (size_t i = 0; i < n; i++) {
+		memset(p->r[i].user, (int)(i & 0xff), 32);
+		memset(p->r[i].id, (int)((i + 1) & 0xff), PU_ID_LEN);
+		memset(p->r[i].mac, (int)((i + 2) & 0xff), PU_MAC_LEN);
+		p->r[i].expiry = i == 0 ? LLONG_MIN :
+				 i == 1 ? LLONG_MAX : (long long)i << 33;
+	}
+	p->n = n;
+	return p;
+}
+
+static void pending_round_trip(void **state)
+{
+	static const size_t counts[] = { 0, 1, 2, 7, PU_PENDING_FILE_MAX };
+	struct pu_err err = { PU_OK, "" };
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+		struct pu_pending_file *p = pending_sample(counts[c]);
+		struct pu_pending_file *back = pending_sample(3);
+		unsigned char *buf = NULL;
+		size_t len = 0;
+
+		assert_int_equal(pu_pending_serialise(key, 32, p, &buf, &len,
+						      &err), PU_OK);
+		assert_int_equal(len, PMAGIC_LEN + counts[c] * PREC + TRAILER);
+		assert_memory_equal(buf, PMAGIC, PMAGIC_LEN);
+		assert_int_equal(pu_pending_parse(key, 32, buf, len, back, &err),
+				 PU_OK);
+		assert_int_equal(back->n, p->n);
+		for (size_t i = 0; i < p->n; i++) {
+			assert_memory_equal(back->r[i].user, p->r[i].user, 32);
+			assert_memory_equal(back->r[i].id, p->r[i].id,
+					    PU_ID_LEN);
+			assert_memory_equal(back->r[i].mac, p->r[i].mac,
+					    PU_MAC_LEN);
+			assert_true(back->r[i].expiry == p->r[i].expiry);
+		}
+		/* under another key, or read as a user's file: corrupt */
+		assert_int_equal(pu_pending_parse(key2, 32, buf, len, back,
+						  &err), PU_UNAVAIL);
+		assert_int_equal(back->n, 0);
+		{
+			struct pu_replay_data *d = new_data();
+
+			assert_int_equal(parse(key, "pending", buf, len, d),
+					 PU_UNAVAIL);
+			free(d);
+		}
+		free(buf);
+		free(back);
+		free(p);
+	}
+}
+
+static void pending_tampered(void **state)
+{
+	struct pu_pending_file *p = pending_sample(2), *back = pending_sample(0);
+	struct pu_err err = { PU_OK, "" };
+	unsigned char *buf = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(pu_pending_serialise(key, 32, p, &buf, &len, &err),
+			 PU_OK);
+	/* any bit, any truncation, one byte more */
+	for (size_t i = 0; i < len; i++) {
+		buf[i] ^= 0x01;
+		if (pu_pending_parse(key, 32, buf, len, back, &err) == PU_OK)
+			fail_msg("byte %zu flipped: parsed", i);
+		buf[i] ^= 0x01;
+	}
+	for (size_t n = 0; n < len; n++) {
+		unsigned char *cut = malloc(n ? n : 1);
+
+		assert_non_null(cut);
+		memcpy(cut, buf, n);
+		if (pu_pending_parse(key, 32, cut, n, back, &err) == PU_OK)
+			fail_msg("truncated to %zu bytes: parsed", n);
+		free(cut);
+	}
+	/* a user's file is not the pending file */
+	{
+		struct pu_replay_data *d = sample();
+		unsigned char *ubuf = NULL;
+		size_t ulen = 0;
+
+		serialise(key, "pending", d, &ubuf, &ulen);
+		assert_int_equal(pu_pending_parse(key, 32, ubuf, ulen, back,
+						  &err), PU_UNAVAIL);
+		free(ubuf);
+		free(d);
+	}
+	free(buf);
+	free(back);
+	free(p);
+}
+
+static void pending_records_bounds(void **state)
+{
+	size_t max = PU_PENDING_FILE_MAX;
+	unsigned char *buf = calloc(max + 1, PREC);
+	struct pu_pending_file *p = pending_sample(0);
+	struct pu_err err = { PU_OK, "" };
+
+	(void)state;
+	assert_non_null(buf);
+	assert_int_equal(pu_pending_parse_records(buf, 0, p, &err), PU_OK);
+	assert_int_equal(p->n, 0);
+	assert_int_equal(pu_pending_parse_records(buf, max * PREC, p, &err),
+			 PU_OK);
+	assert_int_equal(p->n, max);
+	/* one record more than the cap, or a partial record: refused */
+	assert_int_equal(pu_pending_parse_records(buf, (max + 1) * PREC, p,
+						  &err), PU_UNAVAIL);
+	assert_int_equal(p->n, 0);
+	assert_int_equal(pu_pending_parse_records(buf, PREC - 1, p, &err),
+			 PU_UNAVAIL);
+	assert_int_equal(pu_pending_parse_records(buf, PREC + 1, p, &err),
+			 PU_UNAVAIL);
+	free(buf);
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -472,6 +616,9 @@ int main(void)
 		cmocka_unit_test(records_length),
 		cmocka_unit_test(records_too_many),
 		cmocka_unit_test(file_name),
+		cmocka_unit_test(pending_round_trip),
+		cmocka_unit_test(pending_tampered),
+		cmocka_unit_test(pending_records_bounds),
 	};
 
 	return cmocka_run_group_tests_name("store_file", tests, NULL, NULL);

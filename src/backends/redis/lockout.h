@@ -1,7 +1,7 @@
 /*
- * pam_faillock's rule, as a pure function: deny failures within
- * fail_interval of the latest lock the account until latest + unlock_time
- * (unlock_time 0: until reset).  The store keeps the failures; this
+ * pam_faillock's rule, as a pure function: deny failures less than
+ * fail_interval seconds older than the latest lock the account through
+ * the second latest + unlock_time (unlock_time 0: until reset).  The store keeps the failures; this
  * decides.
  */
 #ifndef PU_LOCKOUT_H
