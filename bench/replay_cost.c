@@ -67,7 +67,7 @@ static void prefill(const char *storeopt, bool redis, const char *user,
 
 		snprintf(pw, sizeof(pw), "old-%d", i);
 		pu_replay_mac(x.key, x.keylen, user, pw, mac);
-		x.store->login(&x, user, mac, time(NULL), &rep, &err);
+		x.store->login(&x, user, mac, time(NULL), NULL, &rep, &err);
 	}
 	pu_redis_free(r);
 }

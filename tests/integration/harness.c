@@ -155,7 +155,7 @@ static void start_syslog_capture(void)
 			die("bind log.sock");
 		chmod(mine, 0666);
 		if (unshare(CLONE_NEWNS) != 0 ||
-		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+		    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0 ||
 		    mount(mine, "/dev/log", NULL, MS_BIND, NULL) != 0)
 			fprintf(stderr, "harness: /dev/log is taken and no private "
 					"mount namespace: %s; log assertions will fail\n",

@@ -269,9 +269,14 @@ static void auth_and_session_in_two_processes(void **state)
 			int rv = it_call(ph, IT_AUTHENTICATE, 0);
 			char **list = pam_getenvlist(ph);
 
-			for (size_t i = 0; list != NULL && list[i] != NULL; i++)
+			for (size_t i = 0; list != NULL && list[i] != NULL; i++) {
 				if (write(fds[1], list[i], strlen(list[i]) + 1) < 0)
-					_exit(99);
+					rv = 99;
+				free(list[i]);
+			}
+			free(list);
+			/* as a forking application's child does */
+			pam_end(ph, rv | PAM_DATA_SILENT);
 			_exit(rv);
 		}
 		close(fds[1]);
