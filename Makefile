@@ -51,8 +51,14 @@ DEB_PKGS := build-essential pkg-config libpam0g-dev libconfig-dev \
             debhelper dpkg-dev fakeroot lintian curl libc-ares-dev \
             clang libclang-rt-14-dev openssl
 
+# Suites that live in their own folder add themselves here: each
+# tests/<name>/suite.mk appends its target to SUITES (run by make check,
+# after the hostile suite) and the Debian packages it needs to DEB_PKGS.
+SUITES   :=
+include $(sort $(wildcard tests/*/suite.mk))
+
 .PHONY: all check unit integration valgrind asan demo install uninstall \
-        clean deps print-pamdir bench-replay bench bench-quick man man-check deb deb-check
+        clean deps print-deb-pkgs print-pamdir bench-replay bench bench-quick man man-check deb deb-check
 all: $(MODULE) $(CTL) man
 
 MAN_SRC  := $(wildcard man/*.scd)
@@ -137,6 +143,9 @@ bench-replay: $(MODULE) $(BUILD)/bench/replay_cost
 	bench/replay_cost.sh $(BUILD)
 
 # Installs what the build and tests need, on Debian, when missing.
+print-deb-pkgs:
+	@echo $(DEB_PKGS)
+
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -206,6 +215,7 @@ check: deps all
 	$(MAKE) asan
 	$(MAKE) fuzz-replay
 	$(MAKE) hostile
+	@set -e; for s in $(SUITES); do $(MAKE) $$s; done
 	$(MAKE) bench-quick
 	tests/leftovers.sh $(PU_CHECK_ID)
 	@echo "make check: all suites passed"
