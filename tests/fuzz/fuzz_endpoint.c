@@ -44,8 +44,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	port = strtoul(ep.port, NULL, 10);
 	FUZZ_CHECK(port >= 1 && port <= 65535);
 	{
-		const char *hp = strncmp(spec, "tcp://", 6) == 0 ? spec + 6 : spec;
+		bool tls = strncmp(spec, "rediss://", 9) == 0;
+		const char *hp = strncmp(spec, "tcp://", 6) == 0 ? spec + 6 :
+				 tls ? spec + 9 : spec;
 		bool bracket = hp[0] == '[';
+
+		FUZZ_CHECK(ep.tls == tls);
 
 		/* an IPv6 address only in brackets */
 		if (!bracket)
