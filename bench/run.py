@@ -81,10 +81,13 @@ class Bench:
         return sh("redis-cli", "-s", self.rsock, *args)
 
     def reads(self):
+        """(reads processed, connections received) so far"""
+        st = {}
         for line in self.redis("INFO", "stats").splitlines():
-            if line.startswith("total_reads_processed:"):
-                return int(line.split(":")[1])
-        return 0
+            k, _, v = line.partition(":")
+            st[k] = v.strip()
+        return (int(st.get("total_reads_processed", 0)),
+                int(st.get("total_connections_received", 0)))
 
     def log_sink(self):
         """Production hosts have a syslog daemon on /dev/log, where each of
@@ -215,8 +218,12 @@ class Bench:
             raise SystemExit("bench %s failed: %s %s" % (svc, out.stdout,
                                                          out.stderr))
         # the server counts one read per pipelined batch, plus one for the
-        # EOF when the handle's connection closes; the INFO calls are 2
-        res["rt"] = ((after - before - 2) / res["tx"] - 1) if res["tx"] else 0
+        # EOF of every connection that closes (the handle's, and the one
+        # close_session opens again).  The INFO calls add 2 reads (the
+        # first one's EOF, the second's command) and 1 connection
+        reads = after[0] - before[0] - 2
+        closes = after[1] - before[1] - 1
+        res["rt"] = (reads - closes) / res["tx"] if res["tx"] else 0
         return res
 
     def crypt_cost(self, setting):
@@ -429,8 +436,9 @@ NOTES = """## Notes
   kind.  "pam_redirector-style Python server" is a Python socket server
   speaking pam_redirector's wire, behind this module's redirector mode.
 - Round trips are Redis's own `total_reads_processed` (one per pipelined
-  batch a client sends) divided by transactions, less the one read per
-  transaction that is the connection's close.
+  batch a client sends) less one per connection closed
+  (`total_connections_received`: each close is a read), divided by
+  transactions.
 - Workers: on this 2-core VM libpam's own floor (pam_permit, no module of
   ours) does not scale with processes: more workers give it *fewer*
   transactions per second. The redis backend scales better than the floor

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,18 +90,63 @@ enum pu_status pu_endpoint_parse(const char *spec, struct pu_endpoint *ep,
 	return PU_OK;
 }
 
-static bool trusted_uid(uid_t uid, uid_t peer_uid)
+/* The owner of pu_unix_connect_owned, its name looked up at most once
+ * per connect, and only when a uid other than root is met. */
+struct owner {
+	const struct pu_unix_owner *o;
+	bool looked_up;
+	bool known;
+	uid_t uid;
+};
+
+static enum pu_status owner_uid(struct owner *w, struct pu_err *err)
 {
-	return uid == 0 || uid == peer_uid;
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+
+	if (w->looked_up)
+		return PU_OK;
+	w->looked_up = true;
+	if (w->o->name == NULL) {
+		w->known = true;
+		w->uid = w->o->uid;
+		return PU_OK;
+	}
+	if (getpwnam_r(w->o->name, &pw, buf, sizeof(buf), &res) != 0 ||
+	    res == NULL) {
+		if (!w->o->name_optional)
+			return pu_fail(err, PU_CONFIG, "%s=%.40s: no such user",
+				       w->o->what, w->o->name);
+		return PU_OK; /* root only */
+	}
+	w->known = true;
+	w->uid = pw.pw_uid;
+	return PU_OK;
 }
 
-enum pu_status pu_unix_check_path(const char *path, uid_t peer_uid,
-				  struct pu_err *err)
+/* *ok: uid is root or the owner */
+static enum pu_status trusted(struct owner *w, uid_t uid, bool *ok,
+			      struct pu_err *err)
+{
+	enum pu_status st = PU_OK;
+
+	*ok = uid == 0;
+	if (!*ok) {
+		st = owner_uid(w, err);
+		*ok = st == PU_OK && w->known && uid == w->uid;
+	}
+	return st;
+}
+
+static enum pu_status check_path(const char *path, struct owner *w,
+				 struct pu_err *err)
 {
 	char dir[PATH_MAX];
 	struct stat st;
 	const char *slash;
 	size_t dlen;
+	enum pu_status s;
+	bool ok;
 
 	if (path == NULL || path[0] != '/')
 		return pu_fail(err, PU_CONFIG, "socket path must be absolute");
@@ -112,10 +158,12 @@ enum pu_status pu_unix_check_path(const char *path, uid_t peer_uid,
 	if (!S_ISSOCK(st.st_mode))
 		return pu_fail(err, PU_UNAVAIL, "untrusted socket %s: not a socket",
 			       path);
-	if (!trusted_uid(st.st_uid, peer_uid))
+	if ((s = trusted(w, st.st_uid, &ok, err)) != PU_OK)
+		return s;
+	if (!ok)
 		return pu_fail(err, PU_UNAVAIL,
-			       "untrusted socket %s: owned by uid %u, not root or peer_uid",
-			       path, (unsigned)st.st_uid);
+			       "untrusted socket %s: owned by uid %u, not root or %s",
+			       path, (unsigned)st.st_uid, w->o->what);
 
 	slash = strrchr(path, '/');
 	dlen = slash == path ? 1 : (size_t)(slash - path);
@@ -125,7 +173,9 @@ enum pu_status pu_unix_check_path(const char *path, uid_t peer_uid,
 	if (stat(dir, &st) != 0)
 		return pu_fail(err, PU_UNAVAIL, "socket directory %s: %s", dir,
 			       strerror(errno));
-	if (!trusted_uid(st.st_uid, peer_uid))
+	if ((s = trusted(w, st.st_uid, &ok, err)) != PU_OK)
+		return s;
+	if (!ok)
 		return pu_fail(err, PU_UNAVAIL,
 			       "untrusted socket directory %s: owned by uid %u",
 			       dir, (unsigned)st.st_uid);
@@ -134,6 +184,15 @@ enum pu_status pu_unix_check_path(const char *path, uid_t peer_uid,
 			       "untrusted socket directory %s: writable by group or others",
 			       dir);
 	return PU_OK;
+}
+
+enum pu_status pu_unix_check_path(const char *path, uid_t peer_uid,
+				  struct pu_err *err)
+{
+	const struct pu_unix_owner o = { peer_uid, NULL, false, "peer_uid" };
+	struct owner w = { &o, false, false, 0 };
+
+	return check_path(path, &w, err);
 }
 
 static enum pu_status wait_fd(int fd, short events, const struct pu_deadline *dl,
@@ -158,19 +217,23 @@ static enum pu_status wait_fd(int fd, short events, const struct pu_deadline *dl
 	}
 }
 
-static enum pu_status check_peer(int fd, uid_t peer_uid, struct pu_err *err)
+static enum pu_status check_peer(int fd, struct owner *w, struct pu_err *err)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
+	enum pu_status st;
+	bool ok;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
 	    len != sizeof(cred))
 		return pu_fail(err, PU_UNAVAIL, "SO_PEERCRED: %s",
 			       strerror(errno));
-	if (!trusted_uid(cred.uid, peer_uid))
+	if ((st = trusted(w, cred.uid, &ok, err)) != PU_OK)
+		return st;
+	if (!ok)
 		return pu_fail(err, PU_UNAVAIL,
-			       "untrusted peer: server runs as uid %u, not root or peer_uid",
-			       (unsigned)cred.uid);
+			       "untrusted peer: server runs as uid %u, not root or %s",
+			       (unsigned)cred.uid, w->o->what);
 	return PU_OK;
 }
 
@@ -236,18 +299,26 @@ fail:
 	return st;
 }
 
-enum pu_status pu_unix_connect(const char *path, uid_t peer_uid,
-			       const struct pu_deadline *dl, int *fd,
-			       struct pu_err *err)
+enum pu_status pu_unix_connect_owned(const char *path,
+				     const struct pu_unix_owner *own,
+				     const struct pu_deadline *dl, int *fd,
+				     struct pu_err *err)
 {
-	enum pu_status st;
+	struct owner w = { own, false, false, 0 };
+	enum pu_status st = PU_OK;
 	int s = -1;
 
-	st = pu_unix_check_path(path, peer_uid, err);
+	/* a name the administrator chose is checked every time (a typo is a
+	 * configuration error, root-owned socket or not); the default one
+	 * only when needed */
+	if (own->name != NULL && !own->name_optional)
+		st = owner_uid(&w, err);
+	if (st == PU_OK)
+		st = check_path(path, &w, err);
 	if (st == PU_OK)
 		st = pu_unix_connect_plain(path, dl, &s, err);
 	if (st == PU_OK) {
-		st = check_peer(s, peer_uid, err);
+		st = check_peer(s, &w, err);
 		if (st != PU_OK) {
 			close(s);
 			return st;
@@ -255,6 +326,15 @@ enum pu_status pu_unix_connect(const char *path, uid_t peer_uid,
 		*fd = s;
 	}
 	return st;
+}
+
+enum pu_status pu_unix_connect(const char *path, uid_t peer_uid,
+			       const struct pu_deadline *dl, int *fd,
+			       struct pu_err *err)
+{
+	const struct pu_unix_owner o = { peer_uid, NULL, false, "peer_uid" };
+
+	return pu_unix_connect_owned(path, &o, dl, fd, err);
 }
 
 enum pu_status pu_io_wait_readable(int fd, const struct pu_deadline *dl,

@@ -36,6 +36,23 @@ enum pu_status pu_unix_connect(const char *path, uid_t peer_uid,
 			       const struct pu_deadline *dl, int *fd,
 			       struct pu_err *err);
 
+/* Who besides root may own a socket and its directory and listen on it:
+ * uid, or the user name when name is set.  A name_optional one (a
+ * default) is looked up only when a uid other than root is met, so an
+ * all-root setup costs no passwd lookup, and one that does not exist
+ * means root only; any other name is looked up first, and one that does
+ * not exist is PU_CONFIG.  what names the option in messages. */
+struct pu_unix_owner {
+	uid_t uid;
+	const char *name;
+	bool name_optional;
+	const char *what;
+};
+enum pu_status pu_unix_connect_owned(const char *path,
+				     const struct pu_unix_owner *own,
+				     const struct pu_deadline *dl, int *fd,
+				     struct pu_err *err);
+
 /* Connect without the trust checks (Redis authenticates with AUTH). */
 enum pu_status pu_unix_connect_plain(const char *path,
 				     const struct pu_deadline *dl, int *fd,

@@ -135,7 +135,8 @@ static enum pu_status connect_uri(const char *uri, const struct pu_redis_conn *o
 
 	if (st != PU_OK)
 		return st;
-	return pu_node_connect(&ep, o, PU_NODE_DATA, dl, out, err);
+	return pu_node_connect(&ep, o, strchr(o->redis, ',') == NULL ?
+			       PU_NODE_DATA_ONLY : PU_NODE_DATA, dl, out, err);
 }
 
 /* The primary a Sentinel names; over TLS when the Sentinel was. */
@@ -557,6 +558,28 @@ out:
 	return st;
 }
 
+/* A server that wants AUTH from a client that sent none answers NOAUTH,
+ * or (Redis 7, to a long command) "unauthenticated multibulk length" and
+ * hangs up: say which, whichever the command was. */
+static enum pu_status auth_refused(struct pu_redis *r, size_t n,
+				   redisReply **replies, struct pu_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		const redisReply *e = replies[i];
+
+		if (e == NULL || e->type != REDIS_REPLY_ERROR ||
+		    (strncmp(e->str, "NOAUTH", 6) != 0 &&
+		     strstr(e->str, "unauthenticated") == NULL))
+			continue;
+		pu_fail(err, PU_UNAVAIL, "redis %s: NOAUTH: the server wants "
+			"a password (redis_password_file=): %.80s",
+			r->cluster ? "cluster" : pu_node_peer(r->single), e->str);
+		pu_redis_replies_free(replies, n);
+		return PU_UNAVAIL;
+	}
+	return PU_OK;
+}
+
 enum pu_status pu_redis_run(struct pu_redis *r, const struct pu_deadline *dl,
 			    size_t n, const struct pu_redis_cmd *cmds,
 			    redisReply **replies, struct pu_err *err)
@@ -567,13 +590,15 @@ enum pu_status pu_redis_run(struct pu_redis *r, const struct pu_deadline *dl,
 		replies[i] = NULL;
 	if (r == NULL || r->dead)
 		return pu_fail(err, PU_UNAVAIL, "redis: not connected");
-	if (!r->cluster) {
+	if (!r->cluster)
 		st = pu_node_run(r->single, dl, n, cmds, replies, err);
-		if (st != PU_OK && !pu_node_alive(r->single) && !r->view)
-			r->dead = true;
-		return st;
-	}
-	return run_cluster(r, dl, n, cmds, replies, err);
+	else
+		st = run_cluster(r, dl, n, cmds, replies, err);
+	if (st == PU_OK)
+		st = auth_refused(r, n, replies, err);
+	if (st != PU_OK && !r->cluster && !pu_node_alive(r->single) && !r->view)
+		r->dead = true;
+	return st;
 }
 
 bool pu_redis_is_cluster(const struct pu_redis *r)

@@ -295,34 +295,28 @@ enum pu_status pu_node_run(struct pu_node *nd, const struct pu_deadline *dl,
 
 /* ---------------- connecting ---------------- */
 
-/* The uid trusted besides root to own a Redis UNIX socket and run the
- * server: redis_owner= (a name or a uid), by default the system user
- * "redis" (Debian's redis-server runs as it) when it exists, else none. */
-static enum pu_status socket_owner(const struct pu_redis_conn *o, uid_t *uid,
-				   struct pu_err *err)
+/* Who besides root may own a Redis UNIX socket and run the server:
+ * redis_owner= (a name or a uid), by default the system user "redis"
+ * (Debian's redis-server runs as it) when it exists, else root only. */
+static enum pu_status socket_owner(const struct pu_redis_conn *o,
+				   struct pu_unix_owner *own, struct pu_err *err)
 {
-	const char *name = o->owner[0] != '\0' ? o->owner : "redis";
-	struct passwd pw, *res = NULL;
-	char buf[1024], *end;
+	char *end;
 	unsigned long v;
 
-	*uid = 0;
+	own->uid = 0;
+	own->name = o->owner[0] != '\0' ? o->owner : "redis";
+	own->name_optional = o->owner[0] == '\0';
+	own->what = "redis_owner";
 	if (o->owner[0] >= '0' && o->owner[0] <= '9') {
 		errno = 0;
 		v = strtoul(o->owner, &end, 10);
 		if (errno != 0 || *end != '\0' || v >= (unsigned long)(uid_t)-1)
 			return pu_fail(err, PU_CONFIG, "redis_owner=%.40s: bad uid",
 				       o->owner);
-		*uid = (uid_t)v;
-		return PU_OK;
+		own->uid = (uid_t)v;
+		own->name = NULL;
 	}
-	if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) != 0 || res == NULL) {
-		if (o->owner[0] != '\0')
-			return pu_fail(err, PU_CONFIG,
-				       "redis_owner=%.40s: no such user", o->owner);
-		return PU_OK; /* no "redis" user: root only */
-	}
-	*uid = pw.pw_uid;
 	return PU_OK;
 }
 
@@ -335,7 +329,7 @@ static enum pu_status open_stream(const struct pu_endpoint *ep,
 		o->tls_ca, o->tls_cert, o->tls_key, o->tls_server_name,
 	};
 	enum pu_status st;
-	uid_t owner;
+	struct pu_unix_owner owner;
 	int fd = -1;
 
 	if (ep->is_unix) {
@@ -343,7 +337,8 @@ static enum pu_status open_stream(const struct pu_endpoint *ep,
 		 * the AUTH secret and answers for every user */
 		st = socket_owner(o, &owner, err);
 		if (st == PU_OK)
-			st = pu_unix_connect(ep->path, owner, dl, &fd, err);
+			st = pu_unix_connect_owned(ep->path, &owner, dl, &fd,
+						   err);
 	} else {
 		st = pu_tcp_connect(ep->host, ep->port, dl, &fd, err);
 	}
@@ -503,7 +498,7 @@ static enum pu_status handshake(struct pu_node *nd, const struct pu_redis_conn *
 		role = n;
 		pu_cmd_init(&cmds[n++], "ROLE");
 	}
-	if (kind == PU_NODE_DATA && o->db != 0) {
+	if ((kind == PU_NODE_DATA || kind == PU_NODE_DATA_ONLY) && o->db != 0) {
 		snprintf(db, sizeof(db), "%ld", o->db);
 		pu_cmd_init(&cmds[n], "SELECT");
 		pu_cmd_add(&cmds[n], db);

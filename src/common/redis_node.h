@@ -37,6 +37,11 @@ struct pu_node;
 
 enum pu_node_kind {
 	PU_NODE_DATA,         /* AUTH, SELECT, and the ROLE check */
+	PU_NODE_DATA_ONLY,    /* the only server listed: AUTH and SELECT;
+			       * with nothing to choose between, ROLE would
+			       * cost a round trip per connection for
+			       * nothing: a replica's READONLY fails the
+			       * first write closed */
 	PU_NODE_CLUSTER,      /* AUTH only */
 	PU_NODE_SENTINEL,     /* sentinel_user / sentinel_password_file */
 };

@@ -684,6 +684,54 @@ static void unix_socket_trust(void **state)
 	close(s);
 }
 
+/* pu_unix_connect_owned: an owner by name, looked up as the rules say */
+static void unix_socket_owner_by_name(void **state)
+{
+	struct pu_err err = { PU_OK, "" };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *dir = path_of("ownerdir");
+	const struct pu_unix_owner by_default = { 0, "pu-no-such-user", true,
+						  "redis_owner" };
+	const struct pu_unix_owner typo = { 0, "pu-no-such-user", false,
+					    "redis_owner" };
+	const struct pu_unix_owner nobody = { 0, "nobody", false,
+					      "redis_owner" };
+	const struct pu_unix_owner nobody_default = { 0, "nobody", true,
+						      "redis_owner" };
+	struct pu_deadline dl;
+	char sock[200];
+	int s = socket(AF_UNIX, SOCK_STREAM, 0), fd = -1;
+
+	(void)state;
+	assert_true(s >= 0);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(sock, sizeof(sock), "%s/s", dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(s, 8), 0);
+	pu_deadline_start(&dl, 2000);
+	/* all root: a default name that does not exist is never needed */
+	assert_int_equal(pu_unix_connect_owned(sock, &by_default, &dl, &fd,
+					       &err), PU_OK);
+	close(fd);
+	/* a chosen name that does not exist is a configuration error */
+	assert_int_equal(pu_unix_connect_owned(sock, &typo, &dl, &fd, &err),
+			 PU_CONFIG);
+	assert_non_null(strstr(err.msg, "redis_owner=pu-no-such-user"));
+	/* a socket owned by nobody: trusted only when nobody is the owner */
+	assert_int_equal(chown(sock, NOBODY, (gid_t)-1), 0);
+	assert_int_equal(pu_unix_connect_owned(sock, &by_default, &dl, &fd,
+					       &err), PU_UNAVAIL);
+	assert_non_null(strstr(err.msg, "not root or redis_owner"));
+	assert_int_equal(pu_unix_connect_owned(sock, &nobody, &dl, &fd, &err),
+			 PU_OK);
+	close(fd);
+	assert_int_equal(pu_unix_connect_owned(sock, &nobody_default, &dl, &fd,
+					       &err), PU_OK);
+	close(fd);
+	close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -698,6 +746,7 @@ int main(void)
 		cmocka_unit_test(open_flags),
 		cmocka_unit_test(no_fd_leaks),
 		cmocka_unit_test(dir_private),
+		cmocka_unit_test(unix_socket_owner_by_name),
 		cmocka_unit_test(secrets),
 		cmocka_unit_test(secret_file_rules),
 		cmocka_unit_test(hex),
