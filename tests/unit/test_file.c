@@ -639,20 +639,30 @@ static void endpoint_lengths(void **state)
 
 /* ---------------- pu_unix_check_path ---------------- */
 
+/* a listening socket DIR/s in a new directory DIR (0755, root's) */
+static int bound_socket(const char *dir, char *sock, size_t size)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	assert_true(s >= 0);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(sock, size, "%s/s", dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(s, 8), 0);
+	return s;
+}
+
 static void unix_socket_trust(void **state)
 {
 	struct pu_err err = { PU_OK, "" };
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	const char *dir = path_of("sockdir");
 	char sock[200];
-	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	int s;
 
 	(void)state;
-	assert_true(s >= 0);
-	assert_int_equal(mkdir(dir, 0755), 0);
-	snprintf(sock, sizeof(sock), "%s/s", dir);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
-	assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	s = bound_socket(dir, sock, sizeof(sock));
 	assert_int_equal(pu_unix_check_path(sock, 0, &err), PU_OK);
 	/* the socket's owner: root or peer_uid */
 	assert_int_equal(chown(sock, NOBODY, (gid_t)-1), 0);
@@ -688,7 +698,6 @@ static void unix_socket_trust(void **state)
 static void unix_socket_owner_by_name(void **state)
 {
 	struct pu_err err = { PU_OK, "" };
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	const char *dir = path_of("ownerdir");
 	const struct pu_unix_owner by_default = { 0, "pu-no-such-user", true,
 						  "redis_owner" };
@@ -700,15 +709,10 @@ static void unix_socket_owner_by_name(void **state)
 						      "redis_owner" };
 	struct pu_deadline dl;
 	char sock[200];
-	int s = socket(AF_UNIX, SOCK_STREAM, 0), fd = -1;
+	int s, fd = -1;
 
 	(void)state;
-	assert_true(s >= 0);
-	assert_int_equal(mkdir(dir, 0755), 0);
-	snprintf(sock, sizeof(sock), "%s/s", dir);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
-	assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(s, 8), 0);
+	s = bound_socket(dir, sock, sizeof(sock));
 	pu_deadline_start(&dl, 2000);
 	/* all root: a default name that does not exist is never needed */
 	assert_int_equal(pu_unix_connect_owned(sock, &by_default, &dl, &fd,
