@@ -153,8 +153,12 @@ deps:
 	  if [ "$$(id -u)" != 0 ]; then \
 	    echo "missing Debian packages:$$missing (run as root or apt-get install them)"; exit 1; fi; \
 	  echo "installing:$$missing"; \
+	  rcd=""; [ -e /usr/sbin/policy-rc.d ] || { rcd=1; \
+	    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; \
+	    chmod 755 /usr/sbin/policy-rc.d; }; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	    apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  st=$$?; [ -z "$$rcd" ] || rm -f /usr/sbin/policy-rc.d; exit $$st; \
 	fi
 
 unit: $(UNIT_BIN)
