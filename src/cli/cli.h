@@ -25,6 +25,7 @@ struct ctl {
 	bool password_stdin;
 	const char *at;            /* user expire --at */
 	long older_than;           /* sessions prune --older-than DAYS; -1 */
+	long count;                /* events --count N */
 	const char *service;
 	const char *config;        /* --config */
 	int nmod;                  /* KEY=VALUE module options */
@@ -65,6 +66,7 @@ int cmd_check(struct ctl *c, int argc, char **argv);
 int cmd_user(struct ctl *c, int argc, char **argv);
 int cmd_faillock(struct ctl *c, int argc, char **argv);
 int cmd_sessions(struct ctl *c, int argc, char **argv);
+int cmd_events(struct ctl *c, int argc, char **argv);
 int cmd_init(struct ctl *c, int argc, char **argv);
 int cmd_history(struct ctl *c, int argc, char **argv);
 

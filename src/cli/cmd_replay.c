@@ -111,7 +111,7 @@ static void print_times(const char *title, const struct pu_rlist_data *l,
 
 	printf("  %s: %zu\n", title, l->n);
 	for (size_t i = 0; i < l->n; i++)
-		if (l->e[i].t != 0) /* the redis lists keep no times */
+		if (l->e[i].t != 0) /* lists folded from before 0.4 have none */
 			printf("    %s %s\n", verb,
 			       ctl_datetime(l->e[i].t, when, sizeof(when)));
 }

@@ -51,6 +51,10 @@ static const struct command commands[] = {
 	  "  Open sessions recorded by the redis backend.  prune removes the\n"
 	  "  records of this host's sessions whose process is gone, and with\n"
 	  "  --older-than those of any host started more than DAYS days ago.\n" },
+	{ "events", PU_BACKEND_REDIS, cmd_events,
+	  "unifiedctl [OPTIONS] events [USER] [--count N]\n"
+	  "  The newest N (default 20) audit events of USER, or of everyone\n"
+	  "  (every primary of a Cluster), oldest first: when, who, what.\n" },
 	{ "init", PU_BACKEND_REPLAY, cmd_init,
 	  "unifiedctl [OPTIONS] init\n"
 	  "  Create the replay key (key_file=, root, 0600) and store directory\n"
@@ -76,6 +80,7 @@ static void usage(FILE *fp)
 	      "  faillock show [USER] | faillock reset USER\n"
 	      "  sessions [USER]                      open sessions\n"
 	      "  sessions prune [--older-than DAYS]   remove sessions that cannot close\n"
+	      "  events [USER] [--count N]            the newest audit events\n"
 	      "  init                                 create key_file= and dir= (replay)\n"
 	      "  history show USER | history clear USER   replay entries (never secrets)\n"
 	      "\n"
@@ -261,6 +266,7 @@ static const struct option long_opts[] = {
 	{ "password-stdin", no_argument, NULL, 'p' },
 	{ "at", required_argument, NULL, 'a' },
 	{ "older-than", required_argument, NULL, 'o' },
+	{ "count", required_argument, NULL, 'n' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -276,6 +282,7 @@ int main(int argc, char **argv)
 	if (c == NULL)
 		return EXIT_FAIL;
 	c->older_than = -1;
+	c->count = 20;
 	while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': c->config = optarg; break;
@@ -290,6 +297,18 @@ int main(int argc, char **argv)
 				free(c);
 				return ctl_error(EXIT_USAGE,
 						 "--older-than takes a number of days");
+			}
+			break;
+		}
+		case 'n': {
+			char *end;
+
+			c->count = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || c->count < 1 ||
+			    c->count > 10000) {
+				free(c);
+				return ctl_error(EXIT_USAGE,
+						 "--count takes a number in 1..10000");
 			}
 			break;
 		}

@@ -938,3 +938,82 @@ enum pu_status pu_users_sessions(struct pu_redis *r,
 	freeReplyObject(rep);
 	return st;
 }
+
+/* "MS-SEQ", both strict decimals */
+static bool parse_stream_id(const redisReply *e, struct pu_event *ev)
+{
+	char buf[48], *dash, *end;
+
+	if (e->type != REDIS_REPLY_STRING || e->len == 0 || e->len >= sizeof(buf))
+		return false;
+	memcpy(buf, e->str, e->len);
+	buf[e->len] = '\0';
+	dash = strchr(buf, '-');
+	if (dash == NULL || dash == buf || dash[1] == '\0' ||
+	    strspn(buf, "0123456789-") != e->len)
+		return false;
+	*dash = '\0';
+	ev->ms = strtoull(buf, &end, 10);
+	ev->seq = strtoull(dash + 1, &end, 10);
+	return strchr(dash + 1, '-') == NULL;
+}
+
+/* one XREVRANGE entry: [id, [name, value, ...]] */
+static bool parse_event(const redisReply *e, struct pu_event *ev)
+{
+	const redisReply *f;
+
+	memset(ev, 0, sizeof(*ev));
+	if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+	    !parse_stream_id(e->element[0], ev))
+		return false;
+	f = e->element[1];
+	if (f->type != REDIS_REPLY_ARRAY || f->elements % 2 != 0)
+		return false;
+	for (size_t i = 0; i + 1 < f->elements && ev->n < PU_EVENT_FIELDS; i += 2) {
+		if (f->element[i]->type != REDIS_REPLY_STRING ||
+		    f->element[i + 1]->type != REDIS_REPLY_STRING)
+			return false;
+		ev->name[ev->n] = f->element[i]->str;
+		ev->value[ev->n] = f->element[i + 1]->str;
+		ev->n++;
+	}
+	return true;
+}
+
+enum pu_status pu_users_events(struct pu_redis *r, const struct pu_deadline *dl,
+			       const char *prefix, const char *user, size_t max,
+			       pu_users_event_fn fn, void *arg,
+			       struct pu_err *err)
+{
+	char ekey[PU_KEY_MAX], count[24];
+	struct pu_redis_cmd cmd;
+	redisReply *rep = NULL;
+	enum pu_status st;
+
+	if ((st = key(ekey, prefix, "events", user, err)) != PU_OK)
+		return st;
+	snprintf(count, sizeof(count), "%zu", max);
+	pu_cmd_init(&cmd, "XREVRANGE");
+	pu_cmd_add(&cmd, ekey);
+	pu_cmd_add(&cmd, "+");
+	pu_cmd_add(&cmd, "-");
+	pu_cmd_add(&cmd, "COUNT");
+	pu_cmd_add(&cmd, count);
+	st = pu_redis_run(r, dl, 1, &cmd, &rep, err);
+	if (st != PU_OK)
+		return st;
+	st = reply_error(rep, "XREVRANGE", err);
+	if (st == PU_OK && rep->type != REDIS_REPLY_ARRAY)
+		st = pu_fail(err, PU_UNAVAIL, "redis XREVRANGE: unexpected reply");
+	for (size_t i = 0; st == PU_OK && i < rep->elements; i++) {
+		struct pu_event ev;
+
+		if (!parse_event(rep->element[i], &ev))
+			st = pu_fail(err, PU_UNAVAIL, "redis XREVRANGE: unexpected entry");
+		else
+			fn(user, &ev, arg);
+	}
+	freeReplyObject(rep);
+	return st;
+}

@@ -231,4 +231,20 @@ enum pu_status pu_users_sessions(struct pu_redis *r,
 				 pu_users_session_fn fn, void *arg,
 				 struct pu_err *err);
 
+/* One audit event: the stream entry's id ("MS-SEQ") and its fields. */
+#define PU_EVENT_FIELDS 8
+struct pu_event {
+	unsigned long long ms, seq;
+	size_t n;
+	const char *name[PU_EVENT_FIELDS];
+	const char *value[PU_EVENT_FIELDS];
+};
+typedef void (*pu_users_event_fn)(const char *user, const struct pu_event *e,
+				  void *arg);
+/* The newest max events of user (PREFIX events:{user}), newest first. */
+enum pu_status pu_users_events(struct pu_redis *r, const struct pu_deadline *dl,
+			       const char *prefix, const char *user, size_t max,
+			       pu_users_event_fn fn, void *arg,
+			       struct pu_err *err);
+
 #endif
