@@ -170,7 +170,10 @@ class Machine:
                   "/run/pam_redirector"):
             os.makedirs(d, mode=0o755, exist_ok=True)
         open("/run/utmp", "a").close()
-        # /dev/log: ours over the machine's, or ours alone
+        self.setup_syslog()
+
+    def setup_syslog(self):
+        """/dev/log: ours over the machine's, or ours alone"""
         mine = os.path.join(self.t, "log.sock")
         self.syslog = Syslog(mine)
         if os.path.exists("/dev/log") or os.path.islink("/dev/log"):

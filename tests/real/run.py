@@ -411,9 +411,10 @@ class Suite:
                              "up: nothing waits for Redis)" % (prog, secs, base),
                              rc == 0 and secs < base + 0.5, out[-200:])
             # a managed user: refused, one timeout for the whole login
-            # (libpam's fail delay is 2 s +- 25 %)
+            # (libpam sleeps the fail delay, 2 s, times a random factor
+            # from 0.5 to 1.5: libpam/pam_delay.c)
             (rc, out), secs = self.timed(self.su_to, "purt-m", PW["purt-m"])
-            budget = self.base["su - root"] + 1.0 + 2.5 + 0.5
+            budget = self.base["su - root"] + 1.0 + 3.0 + 0.5
             self.r.check("redis hung: su to a managed user refused in %.2f s "
                          "(<= su's own %.2f s + one timeout + the fail delay)"
                          % (secs, self.base["su - root"]),
