@@ -493,8 +493,9 @@ static enum pu_status run_group(struct pu_redis *r, const struct pu_deadline *dl
 			if (error_is(red, "CLUSTERDOWN"))
 				target = -1;
 		}
-		pu_redis_replies_free(replies, n);
+		/* the reason first: red points into the replies */
 		st = pu_fail(err, PU_UNAVAIL, "redis cluster: %.100s", red->str);
+		pu_redis_replies_free(replies, n);
 	}
 	if (st == PU_OK)
 		st = pu_fail(err, PU_UNAVAIL, "redis cluster: too many redirections");
