@@ -61,6 +61,17 @@ expect 0 "OK   replay store $T/store: root-owned directory" \
 	check backend=replay window=3 "key_file=$T/key" "dir=$T/store"
 chmod 644 "$T/key"
 expect 1 "FAIL secret $T/key" check backend=replay window=3 "key_file=$T/key" "dir=$T/store"
+# no config= and no file at the default path: said so, not "OK" for a
+# file that is not there (a private, empty /etc/security)
+cat >"$T/absent" <<EOF
+#!/bin/sh
+exec unshare -m sh -c 'mount -t tmpfs pu-check /etc/security && exec "\$@"' sh "$CTL" "\$@"
+EOF
+chmod 755 "$T/absent"
+CTL_REAL=$CTL; CTL=$T/absent
+expect 0 "OK   configuration: /etc/security/pam_unified.conf (default path, absent: built-in defaults)" \
+	check backend=socket "socket=$T/sock" protocol=v1
+CTL=$CTL_REAL
 expect 0 "unifiedctl (pam_unified)" --version
 for c in check user faillock sessions init history; do
 	expect 0 "unifiedctl" "$c" --help

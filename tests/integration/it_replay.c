@@ -678,6 +678,16 @@ static void stacked_with_credentials(void **state)
 	assert_logins("behind", cases);
 }
 
+/* how many times needle stands in s */
+static int count_of(const char *s, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = s; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
 static void history_cli(void **state)
 {
 	static const struct login_case two[] = {
@@ -715,6 +725,8 @@ static void history_cli(void **state)
 		assert_logins(stores[s].name, two);
 		assert_int_equal(it_run(show, NULL, out, sizeof(out)), 0);
 		assert_non_null(strstr(out, "login window entries: 2"));
+		/* both stores keep the time of each entry and show it */
+		assert_int_equal(count_of(out, "\n    used 20"), 2);
 		assert_null(strstr(out, "pass-"));
 		assert_logins(stores[s].name, used);
 		assert_int_equal(it_run(clear, NULL, out, sizeof(out)), 0);

@@ -407,9 +407,12 @@ class Suite:
                                            lambda: self.login_f("root"))):
                 (rc, out), secs = self.timed(fn)
                 base = self.base.get(prog, 0)
+                # a wait for Redis costs the whole timeout (1.0 s): less
+                # than that over the baseline is the machine's own noise
+                # (0.65 s seen on a loaded 2-core machine)
                 self.r.check("redis hung: %s in %.2f s (%.2f s with Redis "
                              "up: nothing waits for Redis)" % (prog, secs, base),
-                             rc == 0 and secs < base + 0.5, out[-200:])
+                             rc == 0 and secs < base + 0.9, out[-200:])
             # a managed user: refused, one timeout for the whole login
             # (libpam sleeps the fail delay, 2 s, times a random factor
             # from 0.5 to 1.5: libpam/pam_delay.c)
