@@ -86,7 +86,11 @@ def run(f, r):
         if max_secs is not None:
             r.check("%s: within %.1f s" % (name, max_secs), secs < max_secs,
                     "took %.2f s (%s)" % (secs, code))
+        if want != "PAM_SUCCESS":
+            matrix.append((name, code, secs, why.splitlines()[-1:]))
         return code, secs, why
+
+    matrix = []
 
     # ---- 1. the right CA -------------------------------------------
     s1 = f.redis_server("tls1", tls=True)
@@ -196,7 +200,48 @@ def run(f, r):
             rc != 0 and re.search(r"verification failed", out) is not None,
             "rc=%d\n%s" % (rc, out))
 
-    # ---- 10. a hung TLS server -------------------------------------
+    # ---- 10. session resumption ------------------------------------
+    # open_session drops the handle's connection, so close_session
+    # connects again in the same process: that second handshake resumes
+    def handshakes(svc_opts, name):
+        svc = f.service("tls-resume-" + name, "backend=redis %s %s debug "
+                        "nodelay timeout=2000" % (uri(s1), svc_opts))
+        mark = f.syslog.mark()
+        code, _, out = f.login(svc, USER, "amoc")
+        lines = f.syslog.grep(mark, r"redis: connected to .*(full handshake"
+                              r"|session resumed)")
+        return code, [("resumed" if "session resumed" in l else "full")
+                      for l in lines], out
+    code, hs, out = handshakes(ca, "on")
+    r.check("resumption: amoc PAM_SUCCESS", code == "PAM_SUCCESS", out)
+    r.check("resumption: the first connection is a full handshake, the "
+            "one close_session opens resumes", hs == ["full", "resumed"],
+            "handshakes %r" % hs)
+    code, hs, out = handshakes(ca + " redis_tls_resume=false", "off")
+    r.check("redis_tls_resume=false: amoc PAM_SUCCESS",
+            code == "PAM_SUCCESS", out)
+    r.check("redis_tls_resume=false: two full handshakes",
+            hs == ["full", "full"], "handshakes %r" % hs)
+    # a session is bound to the name it was verified for: a line that
+    # verifies another name, in the same process against the same server,
+    # gets no session to resume and fails verification
+    M = f.module
+    line = "%%s %s backend=redis %s %s redis_tls_server_name=%%s nodelay " \
+        "timeout=2000" % (M, uri(s1), ca)
+    svc = f.service_text("tls-resume-name", "\n".join([
+        line % ("auth     optional", "redis1.example.org"),
+        line % ("auth     required", "wrong.example.net"),
+        line % ("account  required", "redis1.example.org")]) + "\n")
+    mark = f.syslog.mark()
+    code, _, out = f.login(svc, USER, "a")
+    why = _reason(f, mark)
+    r.check("resumed session not offered to another name: "
+            "PAM_AUTHINFO_UNAVAIL", code == "PAM_AUTHINFO_UNAVAIL",
+            "got %s\n%s\n%s" % (code, out, why))
+    r.check("resumed session not offered to another name: hostname "
+            "mismatch", re.search(r"hostname mismatch", why) is not None, why)
+
+    # ---- 11. a hung TLS server -------------------------------------
     s1.pause()
     try:
         attempt("hung TLS server", "%s %s timeout=1000" % (uri(s1), ca),
@@ -206,3 +251,9 @@ def run(f, r):
     # and it answers again once resumed
     attempt("resumed TLS server", good, "PAM_SUCCESS")
     s1.stop()
+
+    # the fault matrix as it ran: the code and the logged reason of each
+    print("\n== TLS fault matrix")
+    for name, code, secs, why in matrix:
+        print("  %-45s %-22s %.2f s  %s" % (name, code, secs,
+                                           why[0] if why else ""))
