@@ -14,7 +14,7 @@ import time
 
 import fleetlib
 
-SCENARIOS = ["tls", "sentinel", "names", "cluster"]
+SCENARIOS = ["tls", "sentinel", "names", "cluster", "docs"]
 
 
 def main():
