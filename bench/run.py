@@ -407,6 +407,16 @@ def fleet_table(b, runs):
             median_of(r, "conns"),
             "—" if name == "redis-tcp" else "%+.0f" % (p50 - tcp)))
     lines.append("")
+    out = sh(os.path.join(b.build, "bench", "tls_cost"), b.ca, b.tls_pem,
+             b.tls_key, "127.0.0.1", "50" if b.quick else "300")
+    cost = dict(kv.split("=") for kv in out.split())
+    lines.append("OpenSSL alone (`bench/tls_cost`: client and server in one "
+                 "process over a BIO pair, the same certificate, no "
+                 "sockets): a full handshake costs %s µs of CPU, a resumed "
+                 "one %s µs. Two connections per transaction put at least "
+                 "twice that under the rediss:// rows, before the sockets, "
+                 "Redis and the scheduling of two processes on two cores.\n"
+                 % (cost["full_us"], cost["resumed_us"]))
     return lines
 
 
@@ -661,6 +671,11 @@ NOTES = """## Notes
   transaction. libpam opens a NETLINK_AUDIT socket and sends an audit
   record for every group, a plausible serialisation point in the kernel;
   that cause is not verified.
+- rediss://: a transaction makes two TLS connections (close_session
+  connects again); each resumes by default (the process keeps its TLS
+  context and the tickets). `bench/tls_cost` is OpenSSL's own CPU per
+  handshake on this machine, the floor under those rows; a process that
+  forks per login (sshd) also pays OpenSSL's start once per login.
 - Where the machine has no syslog daemon, the run binds a sink on
   /dev/log (removed afterwards): production hosts have one, and without it
   glibc's syslog() retries a connection for every summary line.
