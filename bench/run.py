@@ -184,7 +184,7 @@ class Bench:
                    wait_path=self.rsock_py)
         # ReplayShield's design: pam_exec runs a script that posts the
         # credentials with curl to a local HTTP auth server
-        self.http_port = 20000 + os.getpid() % 20000
+        self.http_port = self.free_port()
         self.spawn(["/usr/bin/python3", os.path.join(HERE, "http_auth.py"),
                     str(self.http_port), self.cheap_hash, self.y_hash],
                    wait_port=self.http_port)
