@@ -467,7 +467,8 @@ static struct tls_slot *free_slot(void)
 
 /*
  * The context for o (one reference for the caller) and, when the table
- * has one for peer, a session to offer (one reference, or NULL).
+ * has one for peer, a copy of its session to offer (the caller's, or
+ * NULL).
  */
 static enum pu_status get_ctx(const struct pu_tls_opts *o, const char *peer,
 			      SSL_CTX **ctx, SSL_SESSION **sess,
@@ -503,9 +504,11 @@ static enum pu_status get_ctx(const struct pu_tls_opts *o, const char *peer,
 	for (unsigned i = 0; o->resume && i < TLS_SESSIONS; i++) {
 		if (sl->sess[i].sess != NULL &&
 		    strcmp(sl->sess[i].peer, peer) == 0) {
-			if (SSL_SESSION_is_resumable(sl->sess[i].sess) &&
-			    SSL_SESSION_up_ref(sl->sess[i].sess) == 1)
-				*sess = sl->sess[i].sess;
+			/* a copy too: OpenSSL marks the session of a
+			 * connection freed without close_notify not
+			 * resumable, and the table's is shared */
+			if (SSL_SESSION_is_resumable(sl->sess[i].sess))
+				*sess = SSL_SESSION_dup(sl->sess[i].sess);
 			break;
 		}
 	}
