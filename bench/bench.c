@@ -120,9 +120,10 @@ int main(int argc, char **argv)
 		long n = sh->count < MAXLAT ? sh->count : MAXLAT;
 
 		qsort(sh->lat, (size_t)n, sizeof(float), cmp);
-		printf("tx=%ld tx_per_s=%.1f p50_us=%.1f p95_us=%.1f p99_us=%.1f "
-		       "failures=%ld\n", sh->count, sh->count / wall,
-		       n ? sh->lat[n / 2] : 0.0, n ? sh->lat[n * 95 / 100] : 0.0,
+		printf("tx=%ld tx_per_s=%.1f p50_us=%.1f p95_us=%.1f "
+		       "p99_us=%.1f failures=%ld\n", sh->count,
+		       sh->count / wall, n ? sh->lat[n / 2] : 0.0,
+		       n ? sh->lat[n * 95 / 100] : 0.0,
 		       n ? sh->lat[n * 99 / 100] : 0.0, sh->failures);
 	}
 	return sh->failures ? 1 : 0;

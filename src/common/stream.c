@@ -103,6 +103,14 @@ static const char *alert(unsigned long e)
 	return a ? a : r ? r : "?";
 }
 
+/* the alerts of a server that refused the client's certificate */
+static bool refused_cert(int reason)
+{
+	return reason == SSL_R_TLSV1_ALERT_UNKNOWN_CA ||
+	       reason == SSL_R_SSLV3_ALERT_BAD_CERTIFICATE ||
+	       reason == SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED;
+}
+
 /* the most telling reason OpenSSL has for what just failed */
 static enum pu_status tls_fail(struct pu_stream *s, struct pu_err *err,
 			       const char *what)
@@ -126,13 +134,9 @@ static enum pu_status tls_fail(struct pu_stream *s, struct pu_err *err,
 			snprintf(buf, sizeof(buf),
 				 "%s (the server wants a client certificate: "
 				 "redis_tls_cert=)", alert(e));
-		else if (ERR_GET_REASON(e) == SSL_R_TLSV1_ALERT_UNKNOWN_CA ||
-			 ERR_GET_REASON(e) == SSL_R_SSLV3_ALERT_BAD_CERTIFICATE ||
-			 ERR_GET_REASON(e) ==
-			 SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED)
-			snprintf(buf, sizeof(buf),
-				 "%s (the server refused our client certificate)",
-				 alert(e));
+		else if (refused_cert(ERR_GET_REASON(e)))
+			snprintf(buf, sizeof(buf), "%s (the server refused "
+				 "our client certificate)", alert(e));
 	} else {
 		snprintf(buf, sizeof(buf), "failed");
 	}
@@ -404,10 +408,11 @@ static bool lock_tls(void)
 	return pu_lock_briefly(&tls_mu);
 }
 
-static void versions_of(const struct pu_tls_opts *o, struct pu_file_version v[3])
+static void versions_of(const struct pu_tls_opts *o,
+			struct pu_file_version v[3])
 {
-	pu_file_version(o->ca && o->ca[0] ? o->ca : X509_get_default_cert_file(),
-			&v[0]);
+	pu_file_version(o->ca && o->ca[0] ? o->ca :
+			X509_get_default_cert_file(), &v[0]);
 	pu_file_version(o->cert, &v[1]);
 	pu_file_version(o->key, &v[2]);
 }
@@ -549,8 +554,7 @@ static int new_session(SSL *ssl, SSL_SESSION *sess)
 		if (copy != NULL) {
 			SSL_SESSION_free(sl->sess[k].sess);
 			sl->sess[k].sess = copy;
-			snprintf(sl->sess[k].peer, sizeof(sl->sess[k].peer), "%s",
-				 s->peer);
+			memcpy(sl->sess[k].peer, s->peer, sizeof(s->peer));
 		}
 		break;
 	}
