@@ -7,8 +7,11 @@ server under the deadline.
 Every failure is asserted with its exact PAM code and with the word of
 the syslog line's reason that names the cause.
 """
+import os
 import re
+import shutil
 import subprocess
+import time
 
 import fleetlib
 
@@ -61,6 +64,24 @@ def _odd_server(f, name, tls, extra):
         return a[:i] + extra + a[i + 2:]
     srv.cli_args = cli_args
     return srv.start()
+
+
+def _changed_mid_run(f, svc, change, count=1000):
+    """authenticate COUNT times in one process (TLS context and tickets
+    cached) while change() alters a file the context was read from:
+    {code: n} of the run, and the codes in order"""
+    p = subprocess.Popen([f.logins, f.confdir, svc, USER, "0", str(count),
+                          "a"], env=dict(os.environ,
+                                         PU_PASSWORD=fleetlib.PASSWORD),
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True)
+    time.sleep(0.3)           # the process is logging in by now
+    change()
+    out = p.communicate(timeout=120)[0]
+    m = re.search(r"codes=(\S+)", out)
+    codes = dict((c, int(n)) for c, n in
+                 (x.split(":") for x in m.group(1).split(","))) if m else {}
+    return codes, out
 
 
 def run(f, r):
@@ -166,6 +187,18 @@ def run(f, r):
             "%s redis_tls_cert=%s redis_tls_key=%s timeout=2000"
             % (mt, cpem, key644), "PAM_SERVICE_ERR",
             word=r"must be owned by root with mode 0400 or 0600")
+    # the key file's mode loosened under a running process: the key is
+    # read again with the secret rules, and refused
+    svc = f.service("tls-key-chmod", "backend=redis %s redis_tls_cert=%s "
+                    "redis_tls_key=%s nodelay timeout=2000"
+                    % (mt, cpem, key600))
+    codes, out = _changed_mid_run(f, svc, lambda: os.chmod(key600, 0o644))
+    os.chmod(key600, 0o600)
+    r.check("client key chmod 0644 mid-run: logins before it succeed, "
+            "after it PAM_SERVICE_ERR", codes.get("PAM_SUCCESS", 0) > 0 and
+            codes.get("PAM_SERVICE_ERR", 0) > 0 and
+            set(codes) <= {"PAM_SUCCESS", "PAM_SERVICE_ERR"},
+            "%r\n%s" % (codes, out[-600:]))
     sm.stop()
 
     # ---- 8. TLS and AUTH -------------------------------------------
@@ -240,6 +273,20 @@ def run(f, r):
             "got %s\n%s\n%s" % (code, out, why))
     r.check("resumed session not offered to another name: hostname "
             "mismatch", re.search(r"hostname mismatch", why) is not None, why)
+
+    # a CA file replaced under a running process: its cached context
+    # (and the tickets verified through it) go; the server is refused
+    ca_copy = os.path.join(f.t, "tls-rotated-ca.pem")
+    shutil.copy(f.ca.pem, ca_copy)
+    svc = f.service("tls-ca-swap", "backend=redis %s redis_tls_ca=%s "
+                    "nodelay timeout=2000" % (uri(s1), ca_copy))
+    codes, out = _changed_mid_run(
+        f, svc, lambda: shutil.copy(f.other_ca.pem, ca_copy))
+    r.check("CA file replaced mid-run: logins before it succeed, after it "
+            "PAM_AUTHINFO_UNAVAIL", codes.get("PAM_SUCCESS", 0) > 0 and
+            codes.get("PAM_AUTHINFO_UNAVAIL", 0) > 0 and
+            set(codes) <= {"PAM_SUCCESS", "PAM_AUTHINFO_UNAVAIL"},
+            "%r\n%s" % (codes, out[-600:]))
 
     # ---- 11. a hung TLS server -------------------------------------
     s1.pause()
