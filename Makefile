@@ -125,7 +125,12 @@ $(BUILD)/bench/replay_cost: bench/replay_cost.c $(ARCHIVE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Isrc $< -o $@ $(ARCHIVE) $(LDFLAGS) $(LIBS)
 
-BENCH_BIN := $(BUILD)/bench/bench $(BUILD)/bench/crypt_cost $(BUILD)/bench/replay_cost
+$(BUILD)/bench/tls_cost: bench/tls_cost.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) $< -o $@ $(LDFLAGS) -lssl -lcrypto
+
+BENCH_BIN := $(BUILD)/bench/bench $(BUILD)/bench/crypt_cost $(BUILD)/bench/replay_cost \
+	     $(BUILD)/bench/tls_cost
 
 # The benchmark report: bench/README.md and bench/latency.png.
 bench: deps all $(BENCH_BIN)

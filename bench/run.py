@@ -8,7 +8,11 @@ servers this script starts on private sockets and loopback ports.
 Configurations are interleaved round by round, so ratios hold on a noisy
 machine.  Writes bench/README.md and bench/latency.png.
 
-  bench/run.py [--quick] [--build DIR]
+  bench/run.py [--quick] [--fleet] [--build DIR]
+
+--fleet runs only the fleet transports (tcp://, rediss:// full and
+resumed, Cluster) at the full run's length and prints their table,
+without writing bench/README.md.
 """
 import argparse
 import datetime
@@ -80,14 +84,13 @@ class Bench:
     def redis(self, *args):
         return sh("redis-cli", "-s", self.rsock, *args)
 
-    def reads(self):
-        """(reads processed, connections received) so far"""
-        st = {}
-        for line in self.redis("INFO", "stats").splitlines():
-            k, _, v = line.partition(":")
-            st[k] = v.strip()
-        return (int(st.get("total_reads_processed", 0)),
-                int(st.get("total_connections_received", 0)))
+    def reads(self, cluster=False):
+        """(reads processed, connections received) so far (summed over
+        the cluster's nodes)"""
+        if not cluster:
+            return self.reads_of(["-s", self.rsock])
+        per = [self.reads_of(["-p", str(p)]) for p in self.cports]
+        return (sum(r for r, _ in per), sum(c for _, c in per))
 
     def log_sink(self):
         """Production hosts have a syslog daemon on /dev/log, where each of
@@ -112,11 +115,61 @@ class Bench:
                     return
         threading.Thread(target=drain, daemon=True).start()
 
+    def free_port(self):
+        """a loopback port nothing holds (and its cluster bus port)"""
+        while True:
+            self.next_port = getattr(self, "next_port", 26300) + 1
+            p = self.next_port
+            ok = True
+            for q in (p, p + 10000):
+                s = socket.socket()
+                try:
+                    s.bind(("127.0.0.1", q))
+                except OSError:
+                    ok = False
+                finally:
+                    s.close()
+            if ok:
+                return p
+
+    def pki(self):
+        """an ECDSA P-256 CA and server certificate (for 127.0.0.1)"""
+        d = os.path.join(self.dir, "pki")
+        os.mkdir(d)
+        self.ca = os.path.join(d, "ca.pem")
+        self.tls_key = os.path.join(d, "server.key")
+        self.tls_pem = os.path.join(d, "server.pem")
+        ext = os.path.join(d, "ext")
+        with open(ext, "w") as fp:
+            fp.write("basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n"
+                     "extendedKeyUsage=serverAuth\n"
+                     "subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+        for k in ("ca.key", "server.key"):
+            sh("openssl", "ecparam", "-name", "prime256v1", "-genkey",
+               "-noout", "-out", os.path.join(d, k))
+        sh("openssl", "req", "-x509", "-new", "-key", os.path.join(d, "ca.key"),
+           "-sha256", "-subj", "/CN=bench CA", "-days", "2", "-out", self.ca)
+        sh("openssl", "req", "-new", "-key", self.tls_key, "-subj",
+           "/CN=bench redis", "-out", os.path.join(d, "server.csr"))
+        sh("openssl", "x509", "-req", "-in", os.path.join(d, "server.csr"),
+           "-CA", self.ca, "-CAkey", os.path.join(d, "ca.key"),
+           "-CAcreateserial", "-days", "2", "-sha256", "-extfile", ext,
+           "-out", self.tls_pem)
+
     def start(self):
         self.log_sink()
-        self.spawn(["redis-server", "--port", "0", "--unixsocket", self.rsock,
+        self.pki()
+        self.tcp_port = self.free_port()
+        self.tls_port = self.free_port()
+        # one server: the UNIX socket, tcp:// and rediss:// share its data
+        self.spawn(["redis-server", "--port", str(self.tcp_port), "--bind",
+                    "127.0.0.1", "--unixsocket", self.rsock,
+                    "--tls-port", str(self.tls_port), "--tls-cert-file",
+                    self.tls_pem, "--tls-key-file", self.tls_key,
+                    "--tls-ca-cert-file", self.ca, "--tls-auth-clients", "no",
                     "--save", "", "--appendonly", "no", "--dir", self.dir],
                    wait_path=self.rsock)
+        self.cluster()
         users = os.path.join(self.dir, "users")
         with open(users, "w") as fp:
             fp.write("bench plain:bench-password\n")
@@ -131,7 +184,7 @@ class Bench:
                    wait_path=self.rsock_py)
         # ReplayShield's design: pam_exec runs a script that posts the
         # credentials with curl to a local HTTP auth server
-        self.http_port = 20000 + os.getpid() % 20000
+        self.http_port = self.free_port()
         self.spawn(["/usr/bin/python3", os.path.join(HERE, "http_auth.py"),
                     str(self.http_port), self.cheap_hash, self.y_hash],
                    wait_port=self.http_port)
@@ -149,6 +202,37 @@ class Bench:
             fp.write("0123456789abcdef" * 4 + "\n")
         os.chmod(key, 0o600)
         self.key = key
+
+    def cluster(self):
+        """three primaries, no replicas, the same hash for user bench"""
+        self.cports = [self.free_port() for _ in range(3)]
+        for p in self.cports:
+            d = os.path.join(self.dir, "cl%d" % p)
+            os.mkdir(d)
+            self.spawn(["redis-server", "--port", str(p), "--bind",
+                        "127.0.0.1", "--cluster-enabled", "yes",
+                        "--cluster-config-file", "nodes.conf", "--save", "",
+                        "--appendonly", "no", "--dir", d], wait_port=p)
+        sh("redis-cli", "--cluster", "create",
+           *["127.0.0.1:%d" % p for p in self.cports], "--cluster-yes")
+        for _ in range(100):
+            if all("cluster_state:ok" in sh("redis-cli", "-p", str(p),
+                                             "CLUSTER", "INFO")
+                   for p in self.cports):
+                break
+            time.sleep(0.1)
+
+    def cluster_hash(self, hash_value):
+        sh("redis-cli", "-c", "-p", str(self.cports[0]), "HSET",
+           "pam:user:{bench}", "password", hash_value)
+
+    def reads_of(self, args):
+        st = {}
+        for line in sh("redis-cli", *args, "INFO", "stats").splitlines():
+            k, _, v = line.partition(":")
+            st[k] = v.strip()
+        return (int(st.get("total_reads_processed", 0)),
+                int(st.get("total_connections_received", 0)))
 
     # ---- users ----
     def load_users(self, n, hash_value):
@@ -196,6 +280,18 @@ class Bench:
             "account required %s %s" % (M, r),
             "session required %s %s" % (M, rp),
             "session required %s %s" % (M, r)])
+        # the fleet transports, the same hash and the same server
+        tls = "redis_tls_ca=%s" % self.ca
+        for name, conn in (
+                ("redis-tcp", "redis=tcp://127.0.0.1:%d" % self.tcp_port),
+                ("redis-tls-full", "redis=rediss://127.0.0.1:%d %s "
+                 "redis_tls_resume=false" % (self.tls_port, tls)),
+                ("redis-tls", "redis=rediss://127.0.0.1:%d %s"
+                 % (self.tls_port, tls)),
+                ("redis-cluster", "redis_cluster=" + ",".join(
+                    "127.0.0.1:%d" % p for p in self.cports))):
+            self.service(name, ["%s required %s backend=redis %s" % (g, M, conn)
+                                for g in ("auth", "account", "session")])
         # refusals, without libpam's fail delay (it would be most of it)
         self.service("enum", ["auth required %s %s nodelay" % (M, r)])
         for h in ("cheap", "y"):
@@ -210,10 +306,11 @@ class Bench:
                 user, pw, "full", str(self.secs), str(workers), str(nusers)]
         if seq:
             args.append("seq")
-        before = self.reads()
+        cluster = svc == "redis-cluster"
+        before = self.reads(cluster)
         out = subprocess.run(args, capture_output=True, text=True,
                              env=dict(os.environ, **(env or {})))
-        after = self.reads()
+        after = self.reads(cluster)
         res = dict(kv.split("=") for kv in out.stdout.split())
         res = {k: float(v) for k, v in res.items()}
         if out.returncode != 0 or res.get("failures", 1) > 0:
@@ -223,9 +320,11 @@ class Bench:
         # EOF of every connection that closes (the handle's, and the one
         # close_session opens again).  The INFO calls add 2 reads (the
         # first one's EOF, the second's command) and 1 connection
-        reads = after[0] - before[0] - 2
-        closes = after[1] - before[1] - 1
+        info = 3 if cluster else 1   # INFO connections per reads() call
+        reads = after[0] - before[0] - 2 * info
+        closes = after[1] - before[1] - info
         res["rt"] = (reads - closes) / res["tx"] if res["tx"] else 0
+        res["conns"] = closes / res["tx"] if res["tx"] else 0
         return res
 
     def run_denied(self, svc, user, pw, nusers=1):
@@ -266,6 +365,66 @@ def enumeration(b):
     return out
 
 
+FLEET = [
+    ("redis-tcp", "tcp:// (loopback)"),
+    ("redis-tls-full", "rediss://, full handshakes (`redis_tls_resume=false`)"),
+    ("redis-tls", "rediss://, resumed (default)"),
+    ("redis-cluster", "Redis Cluster, 3 primaries, tcp://"),
+]
+
+
+def fleet_runs(b):
+    """the fleet transports side by side, the same cheap hash, rounds
+    interleaved; each bench worker is one process, so the TLS rows pay
+    OpenSSL's per-process start once and the context cache holds"""
+    b.cluster_hash(b.cheap_hash)
+    runs = {name: [] for name, _ in FLEET}
+    for _ in range(b.rounds):
+        for name, _ in FLEET:
+            runs[name].append(b.run(name))
+    return runs
+
+
+def fleet_table(b, runs):
+    lines = ["## Fleet transports\n",
+             "The full transaction (pam_start, authenticate, acct_mgmt, "
+             "open_session, close_session, pam_end), `$6$rounds=1000` for "
+             "every row, against one redis-server on loopback (tcp:// and "
+             "rediss:// ports of the same server, an ECDSA P-256 certificate) "
+             "and a 3-primary Redis Cluster on loopback. A transaction "
+             "makes two connections: open_session drops the handle's, and "
+             "close_session connects again.\n",
+             "| transport | tx/s | p50 µs | p95 µs | p99 µs | round trips/tx "
+             "| connections/tx | p50 − tcp:// µs |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    tcp = median_of(runs["redis-tcp"], "p50_us")
+    for name, title in FLEET:
+        r = runs[name]
+        p50 = median_of(r, "p50_us")
+        lines.append("| %s | %.0f | %.0f | %.0f | %.0f | %.1f | %.1f | %s |" % (
+            title, median_of(r, "tx_per_s"), p50, median_of(r, "p95_us"),
+            median_of(r, "p99_us"), median_of(r, "rt"),
+            median_of(r, "conns"),
+            "—" if name == "redis-tcp" else "%+.0f" % (p50 - tcp)))
+    lines.append("")
+    out = sh(os.path.join(b.build, "bench", "tls_cost"), b.ca, b.tls_pem,
+             b.tls_key, "127.0.0.1", "50" if b.quick else "300")
+    cost = dict(kv.split("=") for kv in out.split())
+    lines.append("OpenSSL alone (`bench/tls_cost`: client and server in one "
+                 "process over a BIO pair, the same certificate, no "
+                 "sockets): a full handshake costs %s µs of CPU, a resumed "
+                 "one %s µs. Two connections per transaction put at least "
+                 "twice that under the rediss:// rows, before the sockets, "
+                 "Redis and the scheduling of two processes on two cores.\n"
+                 % (cost["full_us"], cost["resumed_us"]))
+    return lines
+
+
+def tls_over_of(b, runs, name):
+    return (median_of(runs[name], "p50_us") -
+            median_of(runs["redis-tcp"], "p50_us"))
+
+
 def median_of(runs, key):
     return statistics.median(r[key] for r in runs)
 
@@ -273,6 +432,7 @@ def median_of(runs, key):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--fleet", action="store_true")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     args = ap.parse_args()
 
@@ -284,6 +444,10 @@ def main():
     try:
         b.start()
         b.services()
+        if args.fleet:
+            b.load_users(1, b.cheap_hash)
+            print("\n".join(fleet_table(b, fleet_runs(b))))
+            return 0
         return report(b, args)
     finally:
         b.stop()
@@ -327,6 +491,7 @@ def report(b, args):
             else:
                 runs[name].append(b.run(svc, env=env))
     b.redis("HSET", "pam:user:{bench}", "password", b.cheap_hash)
+    fleet = fleet_runs(b)
 
     # scale: users loaded, and workers
     scale_users = [1, 10000] + ([] if args.quick else [1000000])
@@ -385,6 +550,13 @@ def report(b, args):
         ("unknown vs known user, `%s` store: p50 ratio 0.9-1.1" % m,
          "%.2f" % (u / k), 0.9 <= u / k <= 1.1) for m, k, u in enum
     ] + [
+        ("TLS overhead per full transaction (p50 − tcp://), resumed, < 1 ms",
+         "%.0f us" % tls_over_of(b, fleet, "redis-tls"),
+         tls_over_of(b, fleet, "redis-tls") < 1000),
+        ("TLS overhead per full transaction (p50 − tcp://), full handshakes, "
+         "< 1 ms", "%.0f us" % tls_over_of(b, fleet, "redis-tls-full"),
+         tls_over_of(b, fleet, "redis-tls-full") < 1000),
+    ] + [
         ("%d workers >= 1.8x one worker's throughput" % wmax,
          "%.2fx" % scale_workers, scale_workers >= 1.8),
     ]
@@ -413,6 +585,7 @@ def report(b, args):
                  % (crypt_cheap, crypt_y, redis_p50, floor, crypt_cheap,
                     overhead, redis_rt))
     lines.append("")
+    lines.extend(fleet_table(b, fleet))
     lines.append("## Scale\n")
     lines.append("| redis users | p50 µs | ratio |")
     lines.append("|---:|---:|---:|")
@@ -498,6 +671,11 @@ NOTES = """## Notes
   transaction. libpam opens a NETLINK_AUDIT socket and sends an audit
   record for every group, a plausible serialisation point in the kernel;
   that cause is not verified.
+- rediss://: a transaction makes two TLS connections (close_session
+  connects again); each resumes by default (the process keeps its TLS
+  context and the tickets). `bench/tls_cost` is OpenSSL's own CPU per
+  handshake on this machine, the floor under those rows; a process that
+  forks per login (sshd) also pays OpenSSL's start once per login.
 - Where the machine has no syslog daemon, the run binds a sink on
   /dev/log (removed afterwards): production hosts have one, and without it
   glibc's syslog() retries a connection for every summary line.

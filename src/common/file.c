@@ -2,6 +2,7 @@
 #include "file.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,4 +156,44 @@ enum pu_status pu_dir_check_private(const char *path, enum pu_status fail,
 			       "%s: must be owned by root and closed to group and others (0700)",
 			       path);
 	return PU_OK;
+}
+
+void pu_file_version(const char *path, struct pu_file_version *v)
+{
+	struct stat st;
+
+	memset(v, 0, sizeof(*v));
+	if (path == NULL || lstat(path, &st) != 0) {
+		v->absent = true;
+		v->ino = (ino_t)errno; /* ENOENT and EACCES differ */
+		return;
+	}
+	v->dev = st.st_dev;
+	v->ino = st.st_ino;
+	v->size = st.st_size;
+	v->mode = st.st_mode;
+	v->uid = st.st_uid;
+	v->mtim = st.st_mtim;
+	v->ctim = st.st_ctim;
+}
+
+bool pu_file_version_same(const struct pu_file_version *a,
+			  const struct pu_file_version *b)
+{
+	return a->absent == b->absent && a->dev == b->dev && a->ino == b->ino &&
+	       a->size == b->size && a->mode == b->mode && a->uid == b->uid &&
+	       a->mtim.tv_sec == b->mtim.tv_sec &&
+	       a->mtim.tv_nsec == b->mtim.tv_nsec &&
+	       a->ctim.tv_sec == b->ctim.tv_sec &&
+	       a->ctim.tv_nsec == b->ctim.tv_nsec;
+}
+
+bool pu_lock_briefly(pthread_mutex_t *mu)
+{
+	for (int i = 0; i < 1000; i++) {
+		if (pthread_mutex_trylock(mu) == 0)
+			return true;
+		sched_yield();
+	}
+	return false;
 }

@@ -8,9 +8,11 @@
 #ifndef PU_FILE_H
 #define PU_FILE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "status.h"
 
@@ -53,5 +55,31 @@ void pu_file_free(char *data, size_t len);
  * not a symbolic link, and closed to group and others. */
 enum pu_status pu_dir_check_private(const char *path, enum pu_status fail,
 				    struct pu_err *err);
+
+/*
+ * What lstat says of a file, to tell its versions apart (a process cache
+ * keeps what it read from a file while this stays the same): device,
+ * inode, size, mode, owner, mtime and ctime (a chmod or chown changes the
+ * ctime).  A missing or unreadable file is a version too (ENOENT and
+ * EACCES differ).
+ */
+struct pu_file_version {
+	bool absent;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	mode_t mode;
+	uid_t uid;
+	struct timespec mtim, ctim;
+};
+
+void pu_file_version(const char *path, struct pu_file_version *v);
+bool pu_file_version_same(const struct pu_file_version *a,
+			  const struct pu_file_version *b);
+
+/* A process cache's lock, never waited on for long: a child forked while
+ * another thread held it would wait forever, so after a short while the
+ * caller goes without the cache (false). */
+bool pu_lock_briefly(pthread_mutex_t *mu);
 
 #endif

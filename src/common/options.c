@@ -82,6 +82,7 @@ static const struct opt_desc opts_table[] = {
 	PATH("redis_tls_cert", conn.tls_cert),
 	PATH("redis_tls_key", conn.tls_key),
 	STR("redis_tls_server_name", conn.tls_server_name),
+	BOOL("redis_tls_resume", conn.tls_resume),
 	/* lockout */
 	INT("deny", lock.deny, 0, 1000),
 	INT("fail_interval", lock.fail_interval, 1, 31536000),
@@ -118,6 +119,7 @@ void pu_options_defaults(struct pu_options *o)
 	snprintf(o->prefix, sizeof(o->prefix), "pam:");
 	o->socket.protocol = PU_PROTO_REDIRECTOR;
 	o->socket.peer_uid = 0;
+	o->conn.tls_resume = true;
 	o->lock.fail_interval = 900;
 	o->lock.unlock_time = 600;
 	o->policy.warn_age = 7;

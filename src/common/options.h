@@ -96,6 +96,7 @@ struct pu_redis_conn {
 	char tls_cert[PU_PATH_LEN];
 	char tls_key[PU_PATH_LEN];
 	char tls_server_name[256];
+	bool tls_resume;              /* session tickets (default on) */
 	/* who may own a unix: socket and run the server behind it, besides
 	 * root: a user name or uid; "" means the system user "redis" when it
 	 * exists */

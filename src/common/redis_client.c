@@ -660,6 +660,7 @@ bool pu_redis_conn_same(const struct pu_redis_conn *a,
 	       strcmp(a->tls_cert, b->tls_cert) == 0 &&
 	       strcmp(a->tls_key, b->tls_key) == 0 &&
 	       strcmp(a->tls_server_name, b->tls_server_name) == 0 &&
+	       a->tls_resume == b->tls_resume &&
 	       a->db == b->db && a->auth == b->auth;
 }
 

@@ -237,6 +237,11 @@ enum pu_status pu_node_read(struct pu_node *nd, const struct pu_deadline *dl,
 			st = dead(nd, err, st);
 			break;
 		}
+		if (st != PU_OK && pu_stream_is_tls(nd->s)) {
+			/* the stream named it (a TLS alert, a reset) */
+			st = dead(nd, err, st);
+			break;
+		}
 		if (st != PU_OK || k == 0) {
 			/* closed or reset before a byte of a reply: a TLS
 			 * server drops a plain-text client so */
@@ -327,6 +332,7 @@ static enum pu_status open_stream(const struct pu_endpoint *ep,
 {
 	const struct pu_tls_opts tls = {
 		o->tls_ca, o->tls_cert, o->tls_key, o->tls_server_name,
+		o->tls_resume,
 	};
 	enum pu_status st;
 	struct pu_unix_owner owner;
@@ -345,7 +351,7 @@ static enum pu_status open_stream(const struct pu_endpoint *ep,
 	if (st != PU_OK)
 		return st;
 	if (ep->tls)
-		return pu_stream_tls(fd, &tls, ep->host, dl, s, err);
+		return pu_stream_tls(fd, &tls, ep->host, ep->port, dl, s, err);
 	return pu_stream_plain(fd, s, err);
 }
 

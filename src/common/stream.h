@@ -26,7 +26,11 @@ struct pu_tls_opts {
 	const char *cert;         /* client certificate chain; "" = none */
 	const char *key;          /* its key: root, 0400/0600 */
 	const char *server_name;  /* "" = host */
+	bool resume;              /* offer and keep session tickets */
 };
+
+/* the longest ca, cert or key path a context is cached for */
+#define PU_TLS_PATH_MAX 4096
 
 /* Takes fd (closed by pu_stream_free, or here on failure). */
 enum pu_status pu_stream_plain(int fd, struct pu_stream **out,
@@ -34,7 +38,8 @@ enum pu_status pu_stream_plain(int fd, struct pu_stream **out,
 
 /* Handshakes and verifies under dl; takes fd as pu_stream_plain does. */
 enum pu_status pu_stream_tls(int fd, const struct pu_tls_opts *o,
-			     const char *host, const struct pu_deadline *dl,
+			     const char *host, const char *port,
+			     const struct pu_deadline *dl,
 			     struct pu_stream **out, struct pu_err *err);
 
 enum pu_status pu_stream_write(struct pu_stream *s, const void *buf,

@@ -7,8 +7,9 @@
  *
  * Per process: the parse itself is shared by every handle while the file
  * stays the same version (device, inode, size, mode, owner, mtime and
- * ctime from lstat), errors included.  This is the module's one mutable
- * global: a small table behind a mutex, holding reference-counted,
+ * ctime from lstat), errors included.  This is one of the module's two
+ * mutable globals (the other: stream.c's TLS contexts and sessions), a
+ * small table behind a mutex, holding reference-counted,
  * immutable parses.  It keeps a long-running host from parsing the file
  * at every login, and from libconfig 1.5's 64-byte leak per parse of a
  * file with a syntax error.
@@ -20,6 +21,8 @@
  */
 #define _GNU_SOURCE
 #include "config_cache.h"
+
+#include "common/file.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -37,20 +40,10 @@ struct parsed {
 	struct pu_err err;
 };
 
-struct version {
-	bool absent;
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	mode_t mode;
-	uid_t uid;
-	struct timespec mtim, ctim;
-};
-
 struct slot {
 	char *path;
 	bool explicit_path;
-	struct version v;
+	struct pu_file_version v;
 	struct parsed *p;
 };
 
@@ -59,41 +52,7 @@ static struct slot cache[SLOTS];
 
 static bool lock_cache(void)
 {
-	for (int i = 0; i < 1000; i++) {
-		if (pthread_mutex_trylock(&cache_mu) == 0)
-			return true;
-		sched_yield();
-	}
-	return false;
-}
-
-static void version_of(const char *path, struct version *v)
-{
-	struct stat st;
-
-	memset(v, 0, sizeof(*v));
-	if (lstat(path, &st) != 0) {
-		v->absent = true;
-		v->ino = (ino_t)errno; /* ENOENT and EACCES differ */
-		return;
-	}
-	v->dev = st.st_dev;
-	v->ino = st.st_ino;
-	v->size = st.st_size;
-	v->mode = st.st_mode;
-	v->uid = st.st_uid;
-	v->mtim = st.st_mtim;
-	v->ctim = st.st_ctim;
-}
-
-static bool same_version(const struct version *a, const struct version *b)
-{
-	return a->absent == b->absent && a->dev == b->dev && a->ino == b->ino &&
-	       a->size == b->size && a->mode == b->mode && a->uid == b->uid &&
-	       a->mtim.tv_sec == b->mtim.tv_sec &&
-	       a->mtim.tv_nsec == b->mtim.tv_nsec &&
-	       a->ctim.tv_sec == b->ctim.tv_sec &&
-	       a->ctim.tv_nsec == b->ctim.tv_nsec;
+	return pu_lock_briefly(&cache_mu);
 }
 
 /* under cache_mu */
@@ -120,11 +79,11 @@ static struct parsed *parse(const char *path, bool explicit_path)
 /* The parse for this version of path, shared; a new reference. */
 static struct parsed *shared_parse(const char *path, bool explicit_path)
 {
-	struct version v;
+	struct pu_file_version v;
 	struct parsed *p = NULL;
 	struct slot *s = NULL;
 
-	version_of(path, &v);
+	pu_file_version(path, &v);
 	if (!lock_cache())
 		return parse(path, explicit_path); /* a private parse */
 	for (int i = 0; i < SLOTS; i++) {
@@ -134,7 +93,7 @@ static struct parsed *shared_parse(const char *path, bool explicit_path)
 			break;
 		}
 	}
-	if (s != NULL && same_version(&s->v, &v)) {
+	if (s != NULL && pu_file_version_same(&s->v, &v)) {
 		p = s->p;
 		p->refs++;
 	}

@@ -105,7 +105,13 @@ enum pu_status pu_redis_handle_get(struct pu_call *c,
 			s->timed_out = true;
 		return st;
 	}
-	pu_debug(c, "redis: connected to %s", pu_redis_peer(s->conn));
+	if (c->opts->debug) {
+		char how[400];
+
+		pu_redis_describe(s->conn, how, sizeof(how));
+		pu_debug(c, "redis: connected to %s (%s)",
+			 pu_redis_peer(s->conn), how);
+	}
 	*out = s->conn;
 	return PU_OK;
 }

@@ -1,6 +1,7 @@
 """Every stack the documents show, run verbatim.
 
-The stacks are read out of README.md, man/*.scd and conf/ (PU_REAL_DOCS
+The stacks are read out of README.md, man/*.scd and conf/ (conf/fleet-*.conf
+aside: tests/fleet/docs.py runs those against TLS servers; PU_REAL_DOCS
 points at another tree): each fenced block made of PAM lines is written,
 as it is, to a service file, and the servers sit at the paths the text
 names (the namespace's /run is the suite's).  The lines of the README's
@@ -57,6 +58,10 @@ def documents(docs):
                 if m and "pam_unified.so" in l:
                     tour.append((rel, m.group(1).rstrip()))
     for f in sorted(glob.glob(os.path.join(docs, "conf", "*.conf"))):
+        # the fleet layouts need TLS servers, Sentinels and a Cluster:
+        # tests/fleet/docs.py runs each of them as it is
+        if os.path.basename(f).startswith("fleet-"):
+            continue
         configs.append((os.path.relpath(f, docs), open(f).read()))
     return stacks, tour, configs
 

@@ -122,6 +122,7 @@ static const char flip_conf[] =
 	"redis_tls_cert = \"/etc/ssl/pam.crt\";\n"
 	"redis_tls_key = \"/etc/ssl/pam.key\";\n"
 	"redis_tls_server_name = \"redis.example.net\";\n"
+	"redis_tls_resume = false;\n"
 	"prefix = \"auth:\";\n"
 	"deny = 5;\n"
 	"fail_interval = 60;\n"
@@ -194,6 +195,7 @@ static void file_flips_every_default(void **state)
 	assert_string_equal(o.conn.tls_cert, "/etc/ssl/pam.crt");
 	assert_string_equal(o.conn.tls_key, "/etc/ssl/pam.key");
 	assert_string_equal(o.conn.tls_server_name, "redis.example.net");
+	assert_false(o.conn.tls_resume);
 	assert_string_equal(o.prefix, "auth:");
 	assert_int_equal(o.lock.deny, 5);
 	assert_int_equal(o.lock.fail_interval, 60);
