@@ -142,8 +142,26 @@ def run(f, r):
     code, _, _ = f.login(svc_deny, user, "a", password=WRONG)
     r.check("migration: a wrong password first is PAM_AUTH_ERR",
             code == "PAM_AUTH_ERR", code)
+    # users of the same slot: k1 known with no failure on record, k2
+    # known (its lockout), k3 known (a burst of guesses), nx unknown
+    k1, k2, k3, nx = _same_slot(slot, "m", 4)
+    for u in (k1, k2, k3):
+        rc, o = add(u)[1]
+        r.check("migration: user %s of slot %d created" % (u, slot), rc == 0,
+                o)
     d_node.cli("CLUSTER", "SETSLOT", slot, "IMPORTING", src["id"])
     s_node.cli("CLUSTER", "SETSLOT", slot, "MIGRATING", dst["id"])
+    # the open bug: pam:user present, pam:fail absent on the MIGRATING
+    # node: the two-key auth script gets TRYAGAIN
+    mark = f.syslog.mark()
+    code, secs, out = f.login(svc, k1, "amoc")
+    r.check("slot MIGRATING, nothing moved: %s (known, no failure on "
+            "record) logs in (amoc): PAM_SUCCESS" % k1,
+            code == "PAM_SUCCESS", out[-300:] + _why(f, mark, k1))
+    code, secs, out = f.login(svc_deny, nx, "a")
+    r.check("slot MIGRATING, nothing moved: %s (unknown; no key anywhere: "
+            "ASK, then TRYAGAIN on the target): PAM_USER_UNKNOWN" % nx,
+            code == "PAM_USER_UNKNOWN", out[-300:] + _why(f, mark, nx))
     # MIGRATING set, nothing moved yet: a user of the slot whose record is
     # whole on the source (the wrong password above made its pam:fail;
     # a user of the same slot without one, if there is one, too)
@@ -179,6 +197,17 @@ def run(f, r):
             out[-300:] + _why(f, mark, user) + "\nby hand on the target: " +
             fleetlib.run(d_node.cli_args(), input="ASKING\nEVAL \"return 1\" 2 "
                          "pam:user:{%s} pam:fail:{%s}\n" % (user, user))[1])
+    # a command answered on the source is not sent again to the target:
+    # u7's session (HSET: ASK) and its event (XADD: done on the source)
+    # go in one pipeline; a second XADD on the target would split the
+    # stream in two and make the migration's MIGRATE fail (BUSYKEY)
+    evk = "pam:events:{%s}" % user
+    tgt = fleetlib.run(d_node.cli_args(), input="ASKING\nEXISTS %s\n" %
+                       evk)[1].split()
+    r.check("half-migrated slot: u7's events written on the source only "
+            "(the target has no %s)" % evk, tgt[-1:] == ["0"] and
+            s_node.cli("EXISTS", evk)[1].strip() == "1", repr(tgt))
+    _half_migrated(f, r, svc, svc_deny, opts, k1, k2, k3, nx)
     if code != "PAM_SUCCESS":
         why = _why(f, mark, user)
         m = re.search(r'reason="([^"]*)"', why)
@@ -204,6 +233,16 @@ def run(f, r):
     code, secs, out = f.login(svc, user, "amoc")
     r.check("after the migration %s logs in (amoc, MOVED): PAM_SUCCESS"
             % user, code == "PAM_SUCCESS", out[-300:])
+    code, _, out = f.login(svc_deny, k2, "a")
+    r.check("after the migration %s is still locked (right password: "
+            "PAM_AUTH_ERR)" % k2, code == "PAM_AUTH_ERR", out[-300:])
+    rc, out = f.ctl(opts + ["deny=3"], "faillock", "show", k2)
+    r.check("after the migration unifiedctl faillock show %s: the 3 "
+            "failures counted during it" % k2, rc == 0 and
+            re.search(r"\b3 recent failure", out) is not None, out[-400:])
+    code, _, out = f.login(svc, k1, "amoc")
+    r.check("after the migration %s logs in: PAM_SUCCESS" % k1,
+            code == "PAM_SUCCESS", out[-300:])
     code, secs, out = f.login(svc, "u%d", "amoc", count=50, first=0)
     r.check("after the migration 50 other users log in: ok=50",
             code == "ok" and "ok=50 failed=0" in out, out[-300:])
@@ -314,6 +353,59 @@ def run(f, r):
             is not None,
             "users seen: %s\n%s" % (seen, out[-600:]))
     print("  (cluster scenario: %.1f s)" % (time.monotonic() - t0))
+
+
+def _half_migrated(f, r, svc, svc_deny, opts, k1, k2, k3, nx):
+    """a slot held half migrated: u7's pam:user and pam:fail on the
+    target, its events on the source; k1, k2, k3 wholly on the source
+    (pam:user) with no pam:fail anywhere"""
+    mark = f.syslog.mark()
+    code, _, out = f.login(svc, k1, "amoc")
+    r.check("half-migrated slot: %s (record on the source, no failure) "
+            "logs in again: PAM_SUCCESS" % k1, code == "PAM_SUCCESS",
+            out[-300:] + _why(f, mark, k1))
+    code, _, out = f.login(svc_deny, nx, "a")
+    r.check("half-migrated slot: %s (unknown) is PAM_USER_UNKNOWN" % nx,
+            code == "PAM_USER_UNKNOWN", out[-300:] + _why(f, mark, nx))
+    code, _, out = f.login(svc_deny, nx, "a", password=fleetlib.PASSWORD)
+    r.check("half-migrated slot: %s (unknown, a second time) is "
+            "PAM_USER_UNKNOWN" % nx, code == "PAM_USER_UNKNOWN", out[-300:])
+    codes = [f.login(svc_deny, k2, "a", password=WRONG)[0] for _ in range(3)]
+    r.check("half-migrated slot: 3 wrong passwords of %s (deny=3): "
+            "PAM_AUTH_ERR each" % k2, codes == ["PAM_AUTH_ERR"] * 3,
+            repr(codes) + _why(f, mark, k2))
+    code, _, out = f.login(svc_deny, k2, "a")
+    r.check("half-migrated slot: %s is locked (the right password: "
+            "PAM_AUTH_ERR)" % k2, code == "PAM_AUTH_ERR", out[-300:])
+    rc, out = f.ctl(opts + ["deny=3"], "faillock", "show", k2)
+    r.check("half-migrated slot: unifiedctl faillock show %s (record on "
+            "the source, failures on the target): 3 failures" % k2,
+            rc == 0 and re.search(r"\b3 recent failure", out) is not None,
+            out[-400:])
+    # a burst: 12 concurrent guesses; at most deny=3 of them get their
+    # password checked (result=failure), the rest are refused unchecked
+    # (result=locked)
+    with ThreadPoolExecutor(max_workers=12) as ex:
+        codes = list(ex.map(lambda _: f.login(svc_deny, k3, "a",
+                                              password=WRONG)[0], range(12)))
+    rc, out = f.ctl(opts, "events", k3, "--count", "50")
+    checked = len(re.findall(r"result=failure", out))
+    locked = len(re.findall(r"result=locked", out))
+    r.check("half-migrated slot: 12 concurrent wrong passwords of %s: all "
+            "PAM_AUTH_ERR, %d checked (at most deny=3), %d refused locked"
+            % (k3, checked, locked), codes == ["PAM_AUTH_ERR"] * 12 and
+            checked <= 3 and checked + locked == 12, repr(codes) + out[-600:])
+
+
+def _same_slot(slot, prefix, n):
+    """n user names whose hash tag falls in slot"""
+    out, k = [], 0
+    while len(out) < n:
+        name = "%s%d" % (prefix, k)
+        if _slot_local(name) == slot:
+            out.append(name)
+        k += 1
+    return out
 
 
 # CRC16 (XMODEM) of the hash tag: the slot of a user without a round trip
