@@ -162,6 +162,17 @@ static enum pu_status via_sentinel(const char *sentinel,
 	pu_node_free(s);
 	if (st != PU_OK)
 		return st;
+	if (rep->type == REDIS_REPLY_ERROR) {
+		/* a sentinel that wants a password says NOAUTH: say which
+		 * option gives it one */
+		bool noauth = strncmp(rep->str, "NOAUTH", 6) == 0;
+
+		st = pu_fail(err, PU_UNAVAIL, "sentinel %s: %s%.80s", sentinel,
+			     noauth ? "NOAUTH: the sentinel wants a password "
+			     "(sentinel_password_file=): " : "", rep->str);
+		freeReplyObject(rep);
+		return st;
+	}
 	memset(&ep, 0, sizeof(ep));
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
 	    rep->element[0]->type != REDIS_REPLY_STRING ||
