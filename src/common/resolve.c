@@ -45,16 +45,27 @@ static ares_ssize_t r_recvfrom(ares_socket_t fd, void *buf, size_t len,
 	return recvfrom(fd, buf, len, flags, from, fromlen);
 }
 
+/* A UDP name server that is not there answers with ICMP, which the
+ * socket keeps as an error for the next call.  When that call is the
+ * send of the second query (A and AAAA go out together) the error ends
+ * that query only, and the first one waits for a reply that will never
+ * come: the whole deadline.  So a refused send is sent once more: its
+ * own refusal then reaches the reader (poll: POLLERR, recvfrom:
+ * ECONNREFUSED), and c-ares gives up on the server for every query. */
 static ares_ssize_t r_sendv(ares_socket_t fd, const struct iovec *iov,
 			    int n, void *ud)
 {
 	struct msghdr m;
+	ares_ssize_t rc;
 
 	(void)ud;
 	memset(&m, 0, sizeof(m));
 	m.msg_iov = (struct iovec *)iov;
 	m.msg_iovlen = (size_t)n;
-	return sendmsg(fd, &m, MSG_NOSIGNAL);
+	rc = sendmsg(fd, &m, MSG_NOSIGNAL);
+	if (rc < 0 && errno == ECONNREFUSED)
+		rc = sendmsg(fd, &m, MSG_NOSIGNAL);
+	return rc;
 }
 
 static const struct ares_socket_functions sockets = {
