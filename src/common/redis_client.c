@@ -410,8 +410,9 @@ static bool error_is(const redisReply *rep, const char *word)
 /* One group of commands for one slot (or keyless), sent to the slot's
  * owner.  Each command follows its own reply: MOVED updates the map,
  * ASK sends that command (with ASKING) to the importing node, TRYAGAIN
- * and CLUSTERDOWN wait a little, a node that cannot be reached makes
- * the map be learned again; a command that got an answer is not sent
+ * (a multi-key command on a slot in migration) and CLUSTERDOWN are
+ * waited out, a node that cannot be reached makes the map be learned
+ * again; a command that got an answer is not sent
  * again (a write that was done on the migrating node is not repeated
  * on the importing one): all within the deadline.  A command marked
  * tryagain_reply gets TRYAGAIN as its reply at once (its caller has a
@@ -439,7 +440,7 @@ static enum pu_status run_group(struct pu_redis *r, const struct pu_deadline *dl
 	for (int hops = 0; left > 0 && hops < MAX_REDIRECTS; hops++) {
 		struct pu_node *nd = NULL;
 		size_t first = 0, m = 0, w = 0;
-		bool wait = false;
+		bool wait = false, redirected = false;
 
 		if (pu_deadline_left_ms(dl) == 0)
 			break;
@@ -497,6 +498,7 @@ static enum pu_status run_group(struct pu_redis *r, const struct pu_deadline *dl
 					r->slot[slot] = (short)to;
 				dest[k] = to;
 				ask[k] = !moved;
+				redirected = true;
 			} else if ((error_is(rep, "TRYAGAIN") &&
 				    !cmds[k].tryagain_reply) ||
 				   error_is(rep, "CLUSTERDOWN")) {
@@ -514,8 +516,16 @@ static enum pu_status run_group(struct pu_redis *r, const struct pu_deadline *dl
 				     rep->str);
 		}
 		pu_redis_replies_free(got, w);
-		if (wait)
-			poll(NULL, 0, 20);
+		if (wait) {
+			/* a slot in migration (TRYAGAIN) or a failover
+			 * (CLUSTERDOWN) ends by itself: waited for until the
+			 * deadline, not counted as a redirection */
+			int ms = pu_deadline_left_ms(dl);
+
+			poll(NULL, 0, ms < 20 ? ms : 20);
+			if (!redirected)
+				hops--;
+		}
 	}
 	if (left == 0)
 		st = PU_OK;

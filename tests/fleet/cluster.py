@@ -215,6 +215,14 @@ def run(f, r):
                 "(TRYAGAIN ...), not other bytes", m is not None and
                 re.search(r"TRYAGAIN|ASK|MOVED|CLUSTERDOWN", m.group(1))
                 is not None and "\\x" not in m.group(1), why)
+    # the replay store's scripts take four keys of the user (history,
+    # logins in flight, two of an earlier layout): on a slot in migration
+    # they get TRYAGAIN until it ends.  A login started now waits for
+    # the end of the migration below (within its timeout=3000).
+    rsvc = _replay_service(f, conn)
+    waiting = ThreadPoolExecutor(max_workers=1).submit(
+        f.login, rsvc, k1, "amoc")
+    time.sleep(0.8)
     # finish: the rest of the slot, then the slot's owner on all primaries
     rc, keys = s_node.cli("CLUSTER", "GETKEYSINSLOT", slot, 1000)
     keys = keys.split()
@@ -230,6 +238,15 @@ def run(f, r):
     r.check("migration finished: slot %d owned by the target, 0 keys left "
             "on the source" % slot, left == "0" and
             _owner(nodes[0], slot)["id"] == dst["id"], left)
+    code, secs, out = waiting.result()
+    r.check("a replay-stack login of %s started during the migration "
+            "waits for its end (TRYAGAIN until then) and succeeds: "
+            "PAM_SUCCESS (%.2f s)" % (k1, secs), code == "PAM_SUCCESS" and
+            secs > 0.5, out[-300:])
+    code, _, out = f.login(rsvc, k1, "a")
+    r.check("after the migration the replay history of %s has that login: "
+            "the same password again: PAM_AUTH_ERR" % k1,
+            code == "PAM_AUTH_ERR", out[-300:])
     code, secs, out = f.login(svc, user, "amoc")
     r.check("after the migration %s logs in (amoc, MOVED): PAM_SUCCESS"
             % user, code == "PAM_SUCCESS", out[-300:])
@@ -262,19 +279,7 @@ def run(f, r):
     r.check("lockout: %s gets 2 wrong passwords (PAM_AUTH_ERR each)"
             % lock_user, codes == ["PAM_AUTH_ERR"] * 2, repr(codes))
     # the replay history: one committed login
-    key = f.secret("cluster-replay.key", "k" * 48)
-    rep_opts = "backend=replay store=redis window=5 key_file=%s %s" % (
-        key, conn)
-    red = "%s backend=redis %s nodelay" % (f.module, conn)
-    rpl = "%s %s" % (f.module, rep_opts)
-    rsvc = f.service_text("cluster-replay", "\n".join([
-        "auth     requisite %s" % red,
-        "auth     requisite %s" % rpl,
-        "account  required  %s" % red,
-        "account  required  %s" % rpl,
-        "session  required  %s" % rpl,
-        "session  required  %s" % red,
-        "password required  %s" % red, ""]))
+    rsvc = _replay_service(f, conn)
     rep_user = victim_user
     code, _, out = f.login(rsvc, rep_user, "amoc")
     r.check("replay: %s logs in once (committed): PAM_SUCCESS" % rep_user,
@@ -395,6 +400,23 @@ def _half_migrated(f, r, svc, svc_deny, opts, k1, k2, k3, nx):
             "PAM_AUTH_ERR, %d checked (at most deny=3), %d refused locked"
             % (k3, checked, locked), codes == ["PAM_AUTH_ERR"] * 12 and
             checked <= 3 and checked + locked == 12, repr(codes) + out[-600:])
+
+
+def _replay_service(f, conn):
+    """a stack of pam_unified (redis) and the replay backend (store=redis)
+    over conn"""
+    key = f.secret("cluster-replay.key", "k" * 48)
+    red = "%s backend=redis %s nodelay" % (f.module, conn)
+    rpl = "%s backend=replay store=redis window=5 key_file=%s %s" % (
+        f.module, key, conn)
+    return f.service_text("cluster-replay", "\n".join([
+        "auth     requisite %s" % red,
+        "auth     requisite %s" % rpl,
+        "account  required  %s" % red,
+        "account  required  %s" % rpl,
+        "session  required  %s" % rpl,
+        "session  required  %s" % red,
+        "password required  %s" % red, ""]))
 
 
 def _same_slot(slot, prefix, n):
