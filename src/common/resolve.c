@@ -167,15 +167,19 @@ static enum pu_status drive(ares_channel ch, struct lookup *l,
 		ares_socket_t socks[ARES_GETSOCK_MAXNUM];
 		struct pollfd p[ARES_GETSOCK_MAXNUM];
 		struct timeval tv, *tvp;
-		int bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
+		/* unsigned: ARES_GETSOCK_WRITABLE of the 16th socket shifts an
+		 * int's 1 by 31 places (undefined) */
+		unsigned bits = (unsigned)ares_getsock(ch, socks,
+						       ARES_GETSOCK_MAXNUM);
 		int np = 0, left = pu_deadline_left_ms(dl), wait, rc;
 
 		if (left == 0)
 			return pu_fail(err, PU_UNAVAIL,
 				       "resolving %.60s: timed out", host);
 		for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-			short ev = (short)((ARES_GETSOCK_READABLE(bits, i) ? POLLIN : 0) |
-					   (ARES_GETSOCK_WRITABLE(bits, i) ? POLLOUT : 0));
+			short ev = (short)((bits & (1u << i) ? POLLIN : 0) |
+					   (bits & (1u << (i + ARES_GETSOCK_MAXNUM)) ?
+					    POLLOUT : 0));
 
 			if (ev == 0)
 				continue;
