@@ -4,6 +4,14 @@ logins run (ASK, then MOVED), a primary killed and its replica promoted
 (logins, the lockout and the replay history survive it), and unifiedctl's
 sessions and events merged across the primaries.
 
+The slot is held MIGRATING, then half migrated (one user's record and
+failures moved, the rest not): known users with and without recorded
+failures log in, unknown users are PAM_USER_UNKNOWN, a lockout is
+counted and holds, 12 concurrent guesses get at most deny=3 passwords
+checked, a session's event is written once, and a replay-stack login
+(four-key scripts: TRYAGAIN) waits for the migration's end; after it,
+the counts and the replay entry are there.
+
 Every decision is asserted with its exact PAM code.
 """
 import os
