@@ -152,7 +152,7 @@ def run(f, r):
             code == "PAM_AUTH_ERR", code)
     # users of the same slot: k1 known with no failure on record, k2
     # known (its lockout), k3 known (a burst of guesses), nx unknown
-    k1, k2, k3, nx = _same_slot(slot, "m", 4)
+    k1, k2, k3, nx, nx2 = _same_slot(slot, "m", 5)
     for u in (k1, k2, k3):
         rc, o = add(u)[1]
         r.check("migration: user %s of slot %d created" % (u, slot), rc == 0,
@@ -223,6 +223,24 @@ def run(f, r):
                 "(TRYAGAIN ...), not other bytes", m is not None and
                 re.search(r"TRYAGAIN|ASK|MOVED|CLUSTERDOWN", m.group(1))
                 is not None and "\\x" not in m.group(1), why)
+    # the single-key way is told whether the user exists: with
+    # unlock_time=0 a user's failures last until reset (no TTL), a name
+    # that is no user's expire (a day at least)
+    svc_forever = f.service("cluster-deny-forever", "backend=redis %s "
+                            "nodelay deny=3 unlock_time=0" % conn)
+    ttl = {}
+    for u, want in ((k1, "PAM_AUTH_ERR"), (nx2, "PAM_USER_UNKNOWN")):
+        code, _, out = f.login(svc_forever, u, "a", password=WRONG)
+        got = fleetlib.run(d_node.cli_args(), input="ASKING\nTTL "
+                           "pam:fail:{%s}\n" % u)[1].split()
+        ttl[u] = int(got[-1]) if got and got[-1].lstrip("-").isdigit() \
+            else None
+        r.check("half-migrated slot, unlock_time=0: a wrong password of %s: "
+                "%s" % (u, want), code == want, out[-300:])
+    r.check("half-migrated slot, unlock_time=0: %s's failures have no TTL "
+            "(%s), %s's expire within a day and more (%s s)" % (
+                k1, ttl[k1], nx2, ttl[nx2]), ttl[k1] == -1 and
+            ttl[nx2] is not None and 86000 < ttl[nx2] <= 86400, repr(ttl))
     # the replay store's scripts take four keys of the user (history,
     # logins in flight, two of an earlier layout): on a slot in migration
     # they get TRYAGAIN until it ends.  A login started now waits for
