@@ -162,6 +162,17 @@ static enum pu_status via_sentinel(const char *sentinel,
 	pu_node_free(s);
 	if (st != PU_OK)
 		return st;
+	if (rep->type == REDIS_REPLY_ERROR) {
+		/* a sentinel that wants a password says NOAUTH: say which
+		 * option gives it one */
+		bool noauth = strncmp(rep->str, "NOAUTH", 6) == 0;
+
+		st = pu_fail(err, PU_UNAVAIL, "sentinel %s: %s%.80s", sentinel,
+			     noauth ? "NOAUTH: the sentinel wants a password "
+			     "(sentinel_password_file=): " : "", rep->str);
+		freeReplyObject(rep);
+		return st;
+	}
 	memset(&ep, 0, sizeof(ep));
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
 	    rep->element[0]->type != REDIS_REPLY_STRING ||
@@ -396,109 +407,138 @@ static bool error_is(const redisReply *rep, const char *word)
 	       rep->str[n] == ' ';
 }
 
-/* the first MOVED / ASK / TRYAGAIN / CLUSTERDOWN among the replies */
-static const redisReply *redirect_of(redisReply **rep, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (error_is(rep[i], "MOVED") || error_is(rep[i], "ASK") ||
-		    error_is(rep[i], "TRYAGAIN") || error_is(rep[i], "CLUSTERDOWN"))
-			return rep[i];
-	return NULL;
-}
-
 /* One group of commands for one slot (or keyless), sent to the slot's
- * owner; MOVED updates the map, ASK sends ASKING first, TRYAGAIN and
- * CLUSTERDOWN wait a little, a node that cannot be reached makes the map
- * be learned again: all within the deadline. */
+ * owner.  Each command follows its own reply: MOVED updates the map,
+ * ASK sends that command (with ASKING) to the importing node, TRYAGAIN
+ * (a multi-key command on a slot in migration) and CLUSTERDOWN are
+ * waited out, a node that cannot be reached makes the map be learned
+ * again; a command that got an answer is not sent
+ * again (a write that was done on the migrating node is not repeated
+ * on the importing one): all within the deadline.  A command marked
+ * tryagain_reply gets TRYAGAIN as its reply at once (its caller has a
+ * single-key way to do the same). */
 static enum pu_status run_group(struct pu_redis *r, const struct pu_deadline *dl,
 				int slot, size_t n, const struct pu_redis_cmd *cmds,
 				redisReply **replies, struct pu_err *err)
 {
-	struct pu_redis_cmd *asking = NULL;
-	int target = slot >= 0 ? r->slot[slot] : 0, ask = -1;
+	int *dest = calloc(n, sizeof(*dest));
+	bool *ask = calloc(n, sizeof(*ask));
+	size_t *at = calloc(n, sizeof(*at));
+	struct pu_redis_cmd *wire = calloc(2 * n, sizeof(*wire));
+	redisReply **got = calloc(2 * n, sizeof(*got));
 	enum pu_status st = PU_UNAVAIL;
+	size_t left = n;
 
-	for (int hops = 0; hops < MAX_REDIRECTS; hops++) {
-		const redisReply *red;
+	if (!dest || !ask || !at || !wire || !got) {
+		st = pu_fail(err, PU_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t k = 0; k < n; k++) {
+		replies[k] = NULL;
+		dest[k] = slot >= 0 ? r->slot[slot] : 0;
+	}
+	for (int hops = 0; left > 0 && hops < MAX_REDIRECTS; hops++) {
 		struct pu_node *nd = NULL;
-		int i = ask >= 0 ? ask : target;
+		size_t first = 0, m = 0, w = 0;
+		bool wait = false, redirected = false;
 
 		if (pu_deadline_left_ms(dl) == 0)
 			break;
-		if (i < 0) {
+		while (replies[first] != NULL)
+			first++;
+		if (dest[first] < 0) {
 			st = refresh(r, dl, err);
 			if (st != PU_OK)
 				break;
-			target = r->slot[slot];
-			if (target < 0) {
+			if (r->slot[slot >= 0 ? slot : 0] < 0) {
 				st = pu_fail(err, PU_UNAVAIL,
 					     "redis cluster: slot %d has no owner", slot);
 				break;
 			}
+			for (size_t k = 0; k < n; k++)
+				if (replies[k] == NULL && dest[k] < 0) {
+					dest[k] = r->slot[slot >= 0 ? slot : 0];
+					ask[k] = false;
+				}
 			continue;
 		}
-		st = node_of(r, i, dl, &nd, err);
-		if (st == PU_OK && ask >= 0) {
-			/* ASKING before each command: it lasts one command */
-			asking = calloc(2 * n, sizeof(*asking));
-			if (asking == NULL) {
-				st = pu_fail(err, PU_NOMEM, "out of memory");
-				break;
-			}
-			for (size_t k = 0; k < n; k++) {
-				pu_cmd_init(&asking[2 * k], "ASKING");
-				asking[2 * k + 1] = cmds[k];
-			}
-			{
-				redisReply **two = calloc(2 * n, sizeof(*two));
-
-				st = two ? pu_node_run(nd, dl, 2 * n, asking, two, err) :
-				     pu_fail(err, PU_NOMEM, "out of memory");
-				for (size_t k = 0; st == PU_OK && k < n; k++) {
-					replies[k] = two[2 * k + 1];
-					two[2 * k + 1] = NULL;
-				}
-				if (two != NULL)
-					pu_redis_replies_free(two, 2 * n);
-				free(two);
-			}
-			free(asking);
-			asking = NULL;
-		} else if (st == PU_OK) {
-			st = pu_node_run(nd, dl, n, cmds, replies, err);
+		/* the commands bound for the same node the same way: one
+		 * round trip; ASKING before each (it lasts one command) */
+		for (size_t k = first; k < n; k++) {
+			if (replies[k] != NULL || dest[k] != dest[first] ||
+			    ask[k] != ask[first])
+				continue;
+			if (ask[k])
+				pu_cmd_init(&wire[w++], "ASKING");
+			wire[w++] = cmds[k];
+			at[m++] = k;
 		}
+		st = node_of(r, dest[first], dl, &nd, err);
+		if (st == PU_OK)
+			st = pu_node_run(nd, dl, w, wire, got, err);
 		if (st == PU_CONFIG || st == PU_NOMEM)
 			break;
 		if (st != PU_OK) {
 			/* a node gone (failover): learn the map again */
-			ask = -1;
-			target = -1;
+			for (size_t k = 0; k < m; k++)
+				dest[at[k]] = -1;
 			poll(NULL, 0, 20);
 			continue;
 		}
-		red = redirect_of(replies, n);
-		if (red == NULL)
-			return PU_OK;
-		if (error_is(red, "MOVED") || error_is(red, "ASK")) {
-			const char *addr = strrchr(red->str, ' ');
-			int to = addr ? node_at(r, addr + 1) : -1;
-			bool moved = error_is(red, "MOVED");
+		for (size_t j = 0; j < m; j++) {
+			size_t k = at[j], g = ask[k] ? 2 * j + 1 : j;
+			redisReply *rep = got[g];
 
-			if (moved && slot >= 0 && to >= 0)
-				r->slot[slot] = (short)to;
-			ask = moved ? -1 : to;
-			target = moved ? to : target;
-		} else {
-			poll(NULL, 0, 20); /* TRYAGAIN, CLUSTERDOWN */
-			if (error_is(red, "CLUSTERDOWN"))
-				target = -1;
+			if (error_is(rep, "MOVED") || error_is(rep, "ASK")) {
+				const char *addr = strrchr(rep->str, ' ');
+				int to = addr ? node_at(r, addr + 1) : -1;
+				bool moved = error_is(rep, "MOVED");
+
+				if (moved && slot >= 0 && to >= 0)
+					r->slot[slot] = (short)to;
+				dest[k] = to;
+				ask[k] = !moved;
+				redirected = true;
+			} else if ((error_is(rep, "TRYAGAIN") &&
+				    !cmds[k].tryagain_reply) ||
+				   error_is(rep, "CLUSTERDOWN")) {
+				wait = true;
+				if (error_is(rep, "CLUSTERDOWN"))
+					dest[k] = -1;
+			} else {
+				replies[k] = rep;
+				got[g] = NULL;
+				left--;
+				continue;
+			}
+			/* the reason first: rep is freed below */
+			st = pu_fail(err, PU_UNAVAIL, "redis cluster: %.100s",
+				     rep->str);
 		}
-		/* the reason first: red points into the replies */
-		st = pu_fail(err, PU_UNAVAIL, "redis cluster: %.100s", red->str);
-		pu_redis_replies_free(replies, n);
+		pu_redis_replies_free(got, w);
+		if (wait) {
+			/* a slot in migration (TRYAGAIN) or a failover
+			 * (CLUSTERDOWN) ends by itself: waited for until the
+			 * deadline, not counted as a redirection */
+			int ms = pu_deadline_left_ms(dl);
+
+			poll(NULL, 0, ms < 20 ? ms : 20);
+			if (!redirected)
+				hops--;
+		}
 	}
-	if (st == PU_OK)
+	if (left == 0)
+		st = PU_OK;
+	else if (st == PU_OK)
 		st = pu_fail(err, PU_UNAVAIL, "redis cluster: too many redirections");
+out:
+	if (st != PU_OK)
+		pu_redis_replies_free(replies, n);
+	free(dest);
+	free(ask);
+	free(at);
+	free(wire);
+	free(got);
 	return st;
 }
 

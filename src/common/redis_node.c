@@ -33,6 +33,7 @@ struct pu_node {
 void pu_cmd_init(struct pu_redis_cmd *c, const char *name)
 {
 	c->argc = 0;
+	c->tryagain_reply = false;
 	pu_cmd_add(c, name);
 }
 

@@ -27,6 +27,10 @@ struct pu_redis_cmd {
 	int argc;
 	const char *argv[PU_REDIS_MAXARGS];
 	size_t len[PU_REDIS_MAXARGS];
+	/* a Cluster's TRYAGAIN (a multi-key command on a slot half
+	 * migrated) is this command's reply, not retried: the caller has a
+	 * single-key way (redis_client.c) */
+	bool tryagain_reply;
 };
 
 void pu_cmd_init(struct pu_redis_cmd *c, const char *name);

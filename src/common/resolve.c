@@ -45,16 +45,27 @@ static ares_ssize_t r_recvfrom(ares_socket_t fd, void *buf, size_t len,
 	return recvfrom(fd, buf, len, flags, from, fromlen);
 }
 
+/* A UDP name server that is not there answers with ICMP, which the
+ * socket keeps as an error for the next call.  When that call is the
+ * send of the second query (A and AAAA go out together) the error ends
+ * that query only, and the first one waits for a reply that will never
+ * come: the whole deadline.  So a refused send is sent once more: its
+ * own refusal then reaches the reader (poll: POLLERR, recvfrom:
+ * ECONNREFUSED), and c-ares gives up on the server for every query. */
 static ares_ssize_t r_sendv(ares_socket_t fd, const struct iovec *iov,
 			    int n, void *ud)
 {
 	struct msghdr m;
+	ares_ssize_t rc;
 
 	(void)ud;
 	memset(&m, 0, sizeof(m));
 	m.msg_iov = (struct iovec *)iov;
 	m.msg_iovlen = (size_t)n;
-	return sendmsg(fd, &m, MSG_NOSIGNAL);
+	rc = sendmsg(fd, &m, MSG_NOSIGNAL);
+	if (rc < 0 && errno == ECONNREFUSED)
+		rc = sendmsg(fd, &m, MSG_NOSIGNAL);
+	return rc;
 }
 
 static const struct ares_socket_functions sockets = {
@@ -156,15 +167,19 @@ static enum pu_status drive(ares_channel ch, struct lookup *l,
 		ares_socket_t socks[ARES_GETSOCK_MAXNUM];
 		struct pollfd p[ARES_GETSOCK_MAXNUM];
 		struct timeval tv, *tvp;
-		int bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
+		/* unsigned: ARES_GETSOCK_WRITABLE of the 16th socket shifts an
+		 * int's 1 by 31 places (undefined) */
+		unsigned bits = (unsigned)ares_getsock(ch, socks,
+						       ARES_GETSOCK_MAXNUM);
 		int np = 0, left = pu_deadline_left_ms(dl), wait, rc;
 
 		if (left == 0)
 			return pu_fail(err, PU_UNAVAIL,
 				       "resolving %.60s: timed out", host);
 		for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-			short ev = (short)((ARES_GETSOCK_READABLE(bits, i) ? POLLIN : 0) |
-					   (ARES_GETSOCK_WRITABLE(bits, i) ? POLLOUT : 0));
+			short ev = (short)((bits & (1u << i) ? POLLIN : 0) |
+					   (bits & (1u << (i + ARES_GETSOCK_MAXNUM)) ?
+					    POLLOUT : 0));
 
 			if (ev == 0)
 				continue;

@@ -4,6 +4,14 @@ logins run (ASK, then MOVED), a primary killed and its replica promoted
 (logins, the lockout and the replay history survive it), and unifiedctl's
 sessions and events merged across the primaries.
 
+The slot is held MIGRATING, then half migrated (one user's record and
+failures moved, the rest not): known users with and without recorded
+failures log in, unknown users are PAM_USER_UNKNOWN, a lockout is
+counted and holds, 12 concurrent guesses get at most deny=3 passwords
+checked, a session's event is written once, and a replay-stack login
+(four-key scripts: TRYAGAIN) waits for the migration's end; after it,
+the counts and the replay entry are there.
+
 Every decision is asserted with its exact PAM code.
 """
 import os
@@ -142,8 +150,26 @@ def run(f, r):
     code, _, _ = f.login(svc_deny, user, "a", password=WRONG)
     r.check("migration: a wrong password first is PAM_AUTH_ERR",
             code == "PAM_AUTH_ERR", code)
+    # users of the same slot: k1 known with no failure on record, k2
+    # known (its lockout), k3 known (a burst of guesses), nx unknown
+    k1, k2, k3, nx, nx2 = _same_slot(slot, "m", 5)
+    for u in (k1, k2, k3):
+        rc, o = add(u)[1]
+        r.check("migration: user %s of slot %d created" % (u, slot), rc == 0,
+                o)
     d_node.cli("CLUSTER", "SETSLOT", slot, "IMPORTING", src["id"])
     s_node.cli("CLUSTER", "SETSLOT", slot, "MIGRATING", dst["id"])
+    # the open bug: pam:user present, pam:fail absent on the MIGRATING
+    # node: the two-key auth script gets TRYAGAIN
+    mark = f.syslog.mark()
+    code, secs, out = f.login(svc, k1, "amoc")
+    r.check("slot MIGRATING, nothing moved: %s (known, no failure on "
+            "record) logs in (amoc): PAM_SUCCESS" % k1,
+            code == "PAM_SUCCESS", out[-300:] + _why(f, mark, k1))
+    code, secs, out = f.login(svc_deny, nx, "a")
+    r.check("slot MIGRATING, nothing moved: %s (unknown; no key anywhere: "
+            "ASK, then TRYAGAIN on the target): PAM_USER_UNKNOWN" % nx,
+            code == "PAM_USER_UNKNOWN", out[-300:] + _why(f, mark, nx))
     # MIGRATING set, nothing moved yet: a user of the slot whose record is
     # whole on the source (the wrong password above made its pam:fail;
     # a user of the same slot without one, if there is one, too)
@@ -179,6 +205,17 @@ def run(f, r):
             out[-300:] + _why(f, mark, user) + "\nby hand on the target: " +
             fleetlib.run(d_node.cli_args(), input="ASKING\nEVAL \"return 1\" 2 "
                          "pam:user:{%s} pam:fail:{%s}\n" % (user, user))[1])
+    # a command answered on the source is not sent again to the target:
+    # u7's session (HSET: ASK) and its event (XADD: done on the source)
+    # go in one pipeline; a second XADD on the target would split the
+    # stream in two and make the migration's MIGRATE fail (BUSYKEY)
+    evk = "pam:events:{%s}" % user
+    tgt = fleetlib.run(d_node.cli_args(), input="ASKING\nEXISTS %s\n" %
+                       evk)[1].split()
+    r.check("half-migrated slot: u7's events written on the source only "
+            "(the target has no %s)" % evk, tgt[-1:] == ["0"] and
+            s_node.cli("EXISTS", evk)[1].strip() == "1", repr(tgt))
+    _half_migrated(f, r, svc, svc_deny, opts, k1, k2, k3, nx)
     if code != "PAM_SUCCESS":
         why = _why(f, mark, user)
         m = re.search(r'reason="([^"]*)"', why)
@@ -186,6 +223,32 @@ def run(f, r):
                 "(TRYAGAIN ...), not other bytes", m is not None and
                 re.search(r"TRYAGAIN|ASK|MOVED|CLUSTERDOWN", m.group(1))
                 is not None and "\\x" not in m.group(1), why)
+    # the single-key way is told whether the user exists: with
+    # unlock_time=0 a user's failures last until reset (no TTL), a name
+    # that is no user's expire (a day at least)
+    svc_forever = f.service("cluster-deny-forever", "backend=redis %s "
+                            "nodelay deny=3 unlock_time=0" % conn)
+    ttl = {}
+    for u, want in ((k1, "PAM_AUTH_ERR"), (nx2, "PAM_USER_UNKNOWN")):
+        code, _, out = f.login(svc_forever, u, "a", password=WRONG)
+        got = fleetlib.run(d_node.cli_args(), input="ASKING\nTTL "
+                           "pam:fail:{%s}\n" % u)[1].split()
+        ttl[u] = int(got[-1]) if got and got[-1].lstrip("-").isdigit() \
+            else None
+        r.check("half-migrated slot, unlock_time=0: a wrong password of %s: "
+                "%s" % (u, want), code == want, out[-300:])
+    r.check("half-migrated slot, unlock_time=0: %s's failures have no TTL "
+            "(%s), %s's expire within a day and more (%s s)" % (
+                k1, ttl[k1], nx2, ttl[nx2]), ttl[k1] == -1 and
+            ttl[nx2] is not None and 86000 < ttl[nx2] <= 86400, repr(ttl))
+    # the replay store's scripts take four keys of the user (history,
+    # logins in flight, two of an earlier layout): on a slot in migration
+    # they get TRYAGAIN until it ends.  A login started now waits for
+    # the end of the migration below (within its timeout=3000).
+    rsvc = _replay_service(f, conn)
+    waiting = ThreadPoolExecutor(max_workers=1).submit(
+        f.login, rsvc, k1, "amoc")
+    time.sleep(0.8)
     # finish: the rest of the slot, then the slot's owner on all primaries
     rc, keys = s_node.cli("CLUSTER", "GETKEYSINSLOT", slot, 1000)
     keys = keys.split()
@@ -201,9 +264,28 @@ def run(f, r):
     r.check("migration finished: slot %d owned by the target, 0 keys left "
             "on the source" % slot, left == "0" and
             _owner(nodes[0], slot)["id"] == dst["id"], left)
+    code, secs, out = waiting.result()
+    r.check("a replay-stack login of %s started during the migration "
+            "waits for its end (TRYAGAIN until then) and succeeds: "
+            "PAM_SUCCESS (%.2f s)" % (k1, secs), code == "PAM_SUCCESS" and
+            secs > 0.5, out[-300:])
+    code, _, out = f.login(rsvc, k1, "a")
+    r.check("after the migration the replay history of %s has that login: "
+            "the same password again: PAM_AUTH_ERR" % k1,
+            code == "PAM_AUTH_ERR", out[-300:])
     code, secs, out = f.login(svc, user, "amoc")
     r.check("after the migration %s logs in (amoc, MOVED): PAM_SUCCESS"
             % user, code == "PAM_SUCCESS", out[-300:])
+    code, _, out = f.login(svc_deny, k2, "a")
+    r.check("after the migration %s is still locked (right password: "
+            "PAM_AUTH_ERR)" % k2, code == "PAM_AUTH_ERR", out[-300:])
+    rc, out = f.ctl(opts + ["deny=3"], "faillock", "show", k2)
+    r.check("after the migration unifiedctl faillock show %s: the 3 "
+            "failures counted during it" % k2, rc == 0 and
+            re.search(r"\b3 recent failure", out) is not None, out[-400:])
+    code, _, out = f.login(svc, k1, "amoc")
+    r.check("after the migration %s logs in: PAM_SUCCESS" % k1,
+            code == "PAM_SUCCESS", out[-300:])
     code, secs, out = f.login(svc, "u%d", "amoc", count=50, first=0)
     r.check("after the migration 50 other users log in: ok=50",
             code == "ok" and "ok=50 failed=0" in out, out[-300:])
@@ -223,19 +305,7 @@ def run(f, r):
     r.check("lockout: %s gets 2 wrong passwords (PAM_AUTH_ERR each)"
             % lock_user, codes == ["PAM_AUTH_ERR"] * 2, repr(codes))
     # the replay history: one committed login
-    key = f.secret("cluster-replay.key", "k" * 48)
-    rep_opts = "backend=replay store=redis window=5 key_file=%s %s" % (
-        key, conn)
-    red = "%s backend=redis %s nodelay" % (f.module, conn)
-    rpl = "%s %s" % (f.module, rep_opts)
-    rsvc = f.service_text("cluster-replay", "\n".join([
-        "auth     requisite %s" % red,
-        "auth     requisite %s" % rpl,
-        "account  required  %s" % red,
-        "account  required  %s" % rpl,
-        "session  required  %s" % rpl,
-        "session  required  %s" % red,
-        "password required  %s" % red, ""]))
+    rsvc = _replay_service(f, conn)
     rep_user = victim_user
     code, _, out = f.login(rsvc, rep_user, "amoc")
     r.check("replay: %s logs in once (committed): PAM_SUCCESS" % rep_user,
@@ -314,6 +384,76 @@ def run(f, r):
             is not None,
             "users seen: %s\n%s" % (seen, out[-600:]))
     print("  (cluster scenario: %.1f s)" % (time.monotonic() - t0))
+
+
+def _half_migrated(f, r, svc, svc_deny, opts, k1, k2, k3, nx):
+    """a slot held half migrated: u7's pam:user and pam:fail on the
+    target, its events on the source; k1, k2, k3 wholly on the source
+    (pam:user) with no pam:fail anywhere"""
+    mark = f.syslog.mark()
+    code, _, out = f.login(svc, k1, "amoc")
+    r.check("half-migrated slot: %s (record on the source, no failure) "
+            "logs in again: PAM_SUCCESS" % k1, code == "PAM_SUCCESS",
+            out[-300:] + _why(f, mark, k1))
+    code, _, out = f.login(svc_deny, nx, "a")
+    r.check("half-migrated slot: %s (unknown) is PAM_USER_UNKNOWN" % nx,
+            code == "PAM_USER_UNKNOWN", out[-300:] + _why(f, mark, nx))
+    code, _, out = f.login(svc_deny, nx, "a", password=fleetlib.PASSWORD)
+    r.check("half-migrated slot: %s (unknown, a second time) is "
+            "PAM_USER_UNKNOWN" % nx, code == "PAM_USER_UNKNOWN", out[-300:])
+    codes = [f.login(svc_deny, k2, "a", password=WRONG)[0] for _ in range(3)]
+    r.check("half-migrated slot: 3 wrong passwords of %s (deny=3): "
+            "PAM_AUTH_ERR each" % k2, codes == ["PAM_AUTH_ERR"] * 3,
+            repr(codes) + _why(f, mark, k2))
+    code, _, out = f.login(svc_deny, k2, "a")
+    r.check("half-migrated slot: %s is locked (the right password: "
+            "PAM_AUTH_ERR)" % k2, code == "PAM_AUTH_ERR", out[-300:])
+    rc, out = f.ctl(opts + ["deny=3"], "faillock", "show", k2)
+    r.check("half-migrated slot: unifiedctl faillock show %s (record on "
+            "the source, failures on the target): 3 failures" % k2,
+            rc == 0 and re.search(r"\b3 recent failure", out) is not None,
+            out[-400:])
+    # a burst: 12 concurrent guesses; at most deny=3 of them get their
+    # password checked (result=failure), the rest are refused unchecked
+    # (result=locked)
+    with ThreadPoolExecutor(max_workers=12) as ex:
+        codes = list(ex.map(lambda _: f.login(svc_deny, k3, "a",
+                                              password=WRONG)[0], range(12)))
+    rc, out = f.ctl(opts, "events", k3, "--count", "50")
+    checked = len(re.findall(r"result=failure", out))
+    locked = len(re.findall(r"result=locked", out))
+    r.check("half-migrated slot: 12 concurrent wrong passwords of %s: all "
+            "PAM_AUTH_ERR, %d checked (at most deny=3), %d refused locked"
+            % (k3, checked, locked), codes == ["PAM_AUTH_ERR"] * 12 and
+            checked <= 3 and checked + locked == 12, repr(codes) + out[-600:])
+
+
+def _replay_service(f, conn):
+    """a stack of pam_unified (redis) and the replay backend (store=redis)
+    over conn"""
+    key = f.secret("cluster-replay.key", "k" * 48)
+    red = "%s backend=redis %s nodelay" % (f.module, conn)
+    rpl = "%s backend=replay store=redis window=5 key_file=%s %s" % (
+        f.module, key, conn)
+    return f.service_text("cluster-replay", "\n".join([
+        "auth     requisite %s" % red,
+        "auth     requisite %s" % rpl,
+        "account  required  %s" % red,
+        "account  required  %s" % rpl,
+        "session  required  %s" % rpl,
+        "session  required  %s" % red,
+        "password required  %s" % red, ""]))
+
+
+def _same_slot(slot, prefix, n):
+    """n user names whose hash tag falls in slot"""
+    out, k = [], 0
+    while len(out) < n:
+        name = "%s%d" % (prefix, k)
+        if _slot_local(name) == slot:
+            out.append(name)
+        k += 1
+    return out
 
 
 # CRC16 (XMODEM) of the hash tag: the slot of a user without a round trip

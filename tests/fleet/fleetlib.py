@@ -310,3 +310,45 @@ class Fleet(lib.Machine):
                                input=password + "\n")
             if rc != 0:
                 raise SystemExit("fleet: user add %s: %s" % (u, out))
+
+
+# ---------------- one transaction, its code, its log line ----------------
+def decisions(f, mark, user):
+    """the module's decision lines for user since mark: a list of
+    (syslog priority, reason text)"""
+    out = []
+    for l in f.syslog.grep(mark, r"result="):
+        if " user=" in l and 'user="%s"' % user not in l and \
+                "user=%s " % user not in l:
+            continue   # another user's (a configuration error has none)
+        p = re.match(r"<(\d+)>", l)
+        m = re.search(r'reason="((?:[^"\\]|\\.)*)"', l)
+        out.append((int(p.group(1)) & 7 if p else -1,
+                    m.group(1) if m else l))
+    return out
+
+
+def attempt(f, r, label, svc_opts, want, user, ops="a", password=PASSWORD,
+            word=None, max_secs=None, log_err=False):
+    """one transaction through a service of svc_opts: its exact code,
+    and optionally the reason's word (a regex), LOG_ERR, a time bound.
+    Returns (code, seconds, reasons)"""
+    svc = f.service("fl-" + re.sub(r"[^a-z0-9]+", "-", label.lower())[:60],
+                    "backend=redis " + svc_opts + " nodelay")
+    mark = f.syslog.mark()
+    code, secs, out = f.login(svc, user, ops, password=password)
+    dec = decisions(f, mark, user)
+    why = "\n".join(x for _, x in dec) or "(no decision line)"
+    r.check("%s: %s" % (label, want), code == want,
+            "got %s in %.2f s\n%s\n%s" % (code, secs, out[-400:], why))
+    if word is not None:
+        r.check("%s: the reason names %r" % (label, word),
+                re.search(word, why, re.I) is not None, why)
+    if log_err:
+        r.check("%s: logged at LOG_ERR" % label,
+                any(p == 3 and re.search(word or ".", x, re.I)
+                    for p, x in dec), repr(dec))
+    if max_secs is not None:
+        r.check("%s: within %.1f s" % (label, max_secs), secs < max_secs,
+                "took %.2f s (%s)" % (secs, code))
+    return code, secs, why

@@ -268,16 +268,24 @@ static enum pu_status run_checked(struct pu_redis *r,
 
 /* KEYS user hash, fail zset[, dummy]; ARGV now, deny, fail_interval,
  * unlock_time, member, ttl for a user, ttl for a name that does not
- * exist.  The rule is lockout.c's. */
+ * exist.  The rule is lockout.c's.
+ *
+ * With ARGV[8] ("1": the user exists, "0": not) the script is given the
+ * fail zset alone as KEYS[1] and reads no record (its first element is
+ * empty): the way through a Cluster slot whose keys are half migrated,
+ * where a command with both keys gets TRYAGAIN (pu_users_auth_begin). */
 static const char auth_begin_lua[] =
-	"local rec = redis.call('HMGET', KEYS[1], 'password', 'disabled', "
-	"  'expires', 'must_change', 'changed', 'max_age', 'warn_age') "
-	"local exists = false "
-	"for i = 1, 7 do if rec[i] then exists = true end end "
+	"local rec, exists, fk = {}, ARGV[8] == '1', KEYS[1] "
+	"if not ARGV[8] then "
+	"  fk = KEYS[2] "
+	"  rec = redis.call('HMGET', KEYS[1], 'password', 'disabled', "
+	"    'expires', 'must_change', 'changed', 'max_age', 'warn_age') "
+	"  for i = 1, 7 do if rec[i] then exists = true end end "
+	"end "
 	"local now, deny = tonumber(ARGV[1]), tonumber(ARGV[2]) "
 	"local fails, locked, counted = {}, 0, 0 "
 	"if deny > 0 then "
-	"  fails = redis.call('ZREVRANGE', KEYS[2], 0, deny - 1, 'WITHSCORES') "
+	"  fails = redis.call('ZREVRANGE', fk, 0, deny - 1, 'WITHSCORES') "
 	"  if #fails / 2 >= deny then "
 	"    local latest, oldest = tonumber(fails[2]), tonumber(fails[2 * deny]) "
 	"    local ut = tonumber(ARGV[4]) "
@@ -285,10 +293,10 @@ static const char auth_begin_lua[] =
 	"       (ut == 0 or now <= latest + ut) then locked = 1 end "
 	"  end "
 	"  if locked == 0 then "
-	"    redis.call('ZADD', KEYS[2], now, ARGV[5]) "
-	"    redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(deny + 2)) "
+	"    redis.call('ZADD', fk, now, ARGV[5]) "
+	"    redis.call('ZREMRANGEBYRANK', fk, 0, -(deny + 2)) "
 	"    local ttl = tonumber(exists and ARGV[6] or ARGV[7]) "
-	"    if ttl > 0 then redis.call('EXPIRE', KEYS[2], ttl) end "
+	"    if ttl > 0 then redis.call('EXPIRE', fk, ttl) end "
 	"    counted = 1 "
 	"  end "
 	"end "
@@ -348,6 +356,90 @@ static long lock_ttl(const struct pu_lockout *lock, bool exists)
 	return lock->unlock_time > 0 ? t : (t > 86400 ? t : 86400);
 }
 
+/* The script's arguments after its keys, and the command. */
+struct begin_args {
+	char now[24], deny[24], fi[24], ut[24], member[64];
+	char ttl_user[24], ttl_none[24];
+};
+
+static void begin_cmd(struct pu_redis_cmd *c, const char *nkeys,
+		      const char *k1, const char *k2, const char *k3,
+		      const struct begin_args *a, const char *exists)
+{
+	pu_cmd_init(c, "EVAL");
+	pu_cmd_add(c, auth_begin_lua);
+	pu_cmd_add(c, nkeys);
+	pu_cmd_add(c, k1);
+	if (k2 != NULL)
+		pu_cmd_add(c, k2);
+	if (k3 != NULL)
+		pu_cmd_add(c, k3);
+	pu_cmd_add(c, a->now);
+	pu_cmd_add(c, a->deny);
+	pu_cmd_add(c, a->fi);
+	pu_cmd_add(c, a->ut);
+	pu_cmd_add(c, a->member);
+	pu_cmd_add(c, a->ttl_user);
+	pu_cmd_add(c, a->ttl_none);
+	if (exists != NULL)
+		pu_cmd_add(c, exists);
+}
+
+static bool is_tryagain(const redisReply *rep)
+{
+	return rep != NULL && rep->type == REDIS_REPLY_ERROR &&
+	       strncmp(rep->str, "TRYAGAIN", 8) == 0;
+}
+
+/* A Cluster slot half migrated (the user's record on one node, the
+ * failures on the other or nowhere): the record with a single-key HMGET,
+ * then the script on the fail zset alone, told whether the user exists.
+ * The lockout stays atomic (the count and the rule are one script on
+ * one key); only the record is read a moment earlier, which decides the
+ * zset's TTL and nothing else.  Two more round trips, during a
+ * migration only.  *rep becomes the script's reply with the record in
+ * it, as the two-key script returns it. */
+static enum pu_status begin_split(struct pu_redis *r,
+				  const struct pu_deadline *dl,
+				  const char *ukey, const char *fkey,
+				  const struct begin_args *a, redisReply **rep,
+				  struct pu_err *err)
+{
+	struct pu_redis_cmd cmd;
+	redisReply *rec = NULL;
+	bool exists = false;
+	enum pu_status st;
+
+	pu_cmd_init(&cmd, "HMGET");
+	pu_cmd_add(&cmd, ukey);
+	for (size_t i = 0; i < PU_USER_FIELDS; i++)
+		pu_cmd_add(&cmd, pu_user_fields[i]);
+	st = pu_redis_run(r, dl, 1, &cmd, &rec, err);
+	if (st != PU_OK)
+		return st;
+	if ((st = reply_error(rec, "HMGET", err)) != PU_OK)
+		goto out;
+	for (size_t i = 0; rec->type == REDIS_REPLY_ARRAY && i < rec->elements; i++)
+		if (rec->element[i]->type != REDIS_REPLY_NIL)
+			exists = true;
+	begin_cmd(&cmd, "1", fkey, NULL, NULL, a, exists ? "1" : "0");
+	st = pu_redis_run(r, dl, 1, &cmd, rep, err);
+	if (st == PU_OK && (*rep)->type == REDIS_REPLY_ARRAY &&
+	    (*rep)->elements == 5) {
+		freeReplyObject((*rep)->element[0]);
+		(*rep)->element[0] = rec;
+		rec = NULL;
+	}
+out:
+	if (rec != NULL) {
+		if (rec->type == REDIS_REPLY_ARRAY && rec->elements > 0 &&
+		    rec->element[0]->type == REDIS_REPLY_STRING)
+			explicit_bzero(rec->element[0]->str, rec->element[0]->len);
+		freeReplyObject(rec);
+	}
+	return st;
+}
+
 enum pu_status pu_users_auth_begin(struct pu_redis *r,
 				   const struct pu_deadline *dl,
 				   const char *prefix,
@@ -357,8 +449,7 @@ enum pu_status pu_users_auth_begin(struct pu_redis *r,
 				   struct pu_err *err)
 {
 	char ukey[PU_KEY_MAX], fkey[PU_KEY_MAX], dkey[PU_KEY_MAX];
-	char a_now[24], a_deny[24], a_fi[24], a_ut[24], member[64];
-	char ttl_user[24], ttl_none[24];
+	struct begin_args a;
 	struct pu_redis_cmd cmd[2];
 	redisReply *rep[2] = { NULL, NULL };
 	struct timespec ts;
@@ -370,40 +461,37 @@ enum pu_status pu_users_auth_begin(struct pu_redis *r,
 	    (st = key(fkey, prefix, "fail", user, err)) != PU_OK)
 		return st;
 	snprintf(dkey, sizeof(dkey), "%sdummy", prefix);
-	snprintf(a_now, sizeof(a_now), "%lld", now);
-	snprintf(a_deny, sizeof(a_deny), "%ld", on ? lock->deny : 0L);
-	snprintf(a_fi, sizeof(a_fi), "%ld", on ? lock->fail_interval : 0L);
-	snprintf(a_ut, sizeof(a_ut), "%ld", on ? lock->unlock_time : 0L);
-	snprintf(ttl_user, sizeof(ttl_user), "%ld", on ? lock_ttl(lock, true) : 0L);
-	snprintf(ttl_none, sizeof(ttl_none), "%ld", on ? lock_ttl(lock, false) : 0L);
+	snprintf(a.now, sizeof(a.now), "%lld", now);
+	snprintf(a.deny, sizeof(a.deny), "%ld", on ? lock->deny : 0L);
+	snprintf(a.fi, sizeof(a.fi), "%ld", on ? lock->fail_interval : 0L);
+	snprintf(a.ut, sizeof(a.ut), "%ld", on ? lock->unlock_time : 0L);
+	snprintf(a.ttl_user, sizeof(a.ttl_user), "%ld",
+		 on ? lock_ttl(lock, true) : 0L);
+	snprintf(a.ttl_none, sizeof(a.ttl_none), "%ld",
+		 on ? lock_ttl(lock, false) : 0L);
 	/* a unique member: two failures in one second both count */
 	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(member, sizeof(member), "%lld.%09ld-%ld", now, ts.tv_nsec,
+	snprintf(a.member, sizeof(a.member), "%lld.%09ld-%ld", now, ts.tv_nsec,
 		 (long)getpid());
 	/* one script on the user's slot; the dummy lives in another slot, so
 	 * a Cluster gets it with a GET beside the script */
-	pu_cmd_init(&cmd[0], "EVAL");
-	pu_cmd_add(&cmd[0], auth_begin_lua);
-	pu_cmd_add(&cmd[0], cluster ? "2" : "3");
-	pu_cmd_add(&cmd[0], ukey);
-	pu_cmd_add(&cmd[0], fkey);
-	if (!cluster)
-		pu_cmd_add(&cmd[0], dkey);
-	pu_cmd_add(&cmd[0], a_now);
-	pu_cmd_add(&cmd[0], a_deny);
-	pu_cmd_add(&cmd[0], a_fi);
-	pu_cmd_add(&cmd[0], a_ut);
-	pu_cmd_add(&cmd[0], member);
-	pu_cmd_add(&cmd[0], ttl_user);
-	pu_cmd_add(&cmd[0], ttl_none);
+	begin_cmd(&cmd[0], cluster ? "2" : "3", ukey, fkey,
+		  cluster ? NULL : dkey, &a, NULL);
 	if (cluster) {
+		cmd[0].tryagain_reply = true;
 		pu_cmd_init(&cmd[1], "GET");
 		pu_cmd_add(&cmd[1], dkey);
 	}
 	st = pu_redis_run(r, dl, cluster ? 2 : 1, cmd, rep, err);
 	if (st != PU_OK)
 		return st;
-	st = reply_error(rep[0], "EVAL", err);
+	if (cluster && is_tryagain(rep[0])) {
+		freeReplyObject(rep[0]);
+		rep[0] = NULL;
+		st = begin_split(r, dl, ukey, fkey, &a, &rep[0], err);
+	}
+	if (st == PU_OK)
+		st = reply_error(rep[0], "EVAL", err);
 	if (st == PU_OK && cluster && (st = reply_error(rep[1], "GET", err)) ==
 	    PU_OK && rep[0]->type == REDIS_REPLY_ARRAY && rep[0]->elements == 5) {
 		/* the dummy in its place, as the script returns it standalone */
