@@ -2,11 +2,12 @@
  * bench: full PAM transactions through the real libpam, on a private
  * service directory (pam_start_confdir, no pam_wrapper).
  *
- *   bench CONFDIR SERVICE USERFMT PASSWORD full|auth SECONDS WORKERS [NUSERS [seq]]
+ *   bench CONFDIR SERVICE USERFMT PASSWORD full|login|auth SECONDS WORKERS [NUSERS [seq]]
  *
  * Each of WORKERS processes runs transactions for SECONDS: pam_start,
- * authenticate, and for "full" also acct_mgmt, open_session,
- * close_session; then pam_end.  USERFMT may hold one %d, filled with a
+ * authenticate, for "login" and "full" also acct_mgmt and open_session,
+ * for "full" also close_session; then pam_end.  ("login" is what a user
+ * waits for at the door: the session stays recorded.)  USERFMT may hold one %d, filled with a
  * user index drawn from 0..NUSERS-1 (default 1), or taken in turn with
  * "seq" (so no user logs in twice: for the replay configurations).  A PASSWORD holding %d
  * gets a fresh number each transaction (for replay).  Prints one line:
@@ -43,7 +44,7 @@ struct shared {
 int main(int argc, char **argv)
 {
 	const char *dir, *svc, *ufmt, *pfmt;
-	bool full;
+	bool full, login;
 	double secs, t0;
 	int workers, nusers = 1;
 	bool seq = false;
@@ -51,7 +52,7 @@ int main(int argc, char **argv)
 
 	if (argc < 8) {
 		fprintf(stderr, "usage: bench CONFDIR SERVICE USERFMT PASSWORD "
-			"full|auth SECONDS WORKERS [NUSERS]\n");
+			"full|login|auth SECONDS WORKERS [NUSERS]\n");
 		return 2;
 	}
 	dir = argv[1];
@@ -59,6 +60,7 @@ int main(int argc, char **argv)
 	ufmt = argv[3];
 	pfmt = argv[4];
 	full = strcmp(argv[5], "full") == 0;
+	login = full || strcmp(argv[5], "login") == 0;
 	secs = atof(argv[6]);
 	workers = atoi(argv[7]);
 	if (argc > 8)
@@ -91,9 +93,9 @@ int main(int argc, char **argv)
 				rv = pam_start_confdir(svc, user, &pc, dir, &ph);
 				if (rv == PAM_SUCCESS)
 					rv = pam_authenticate(ph, 0);
-				if (rv == PAM_SUCCESS && full)
+				if (rv == PAM_SUCCESS && login)
 					rv = pam_acct_mgmt(ph, 0);
-				if (rv == PAM_SUCCESS && full)
+				if (rv == PAM_SUCCESS && login)
 					rv = pam_open_session(ph, 0);
 				if (rv == PAM_SUCCESS && full)
 					rv = pam_close_session(ph, 0);
