@@ -889,3 +889,11 @@ int it_count_lines(const char *path)
 	fclose(fp);
 	return n;
 }
+
+void it_filter_tests(void)
+{
+	const char *p = getenv("IT_FILTER");
+
+	if (p != NULL && *p != '\0')
+		cmocka_set_test_filter(p);
+}
