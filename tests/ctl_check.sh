@@ -46,6 +46,11 @@ chmod 644 "$T"/*.conf
 
 expect 0 "OK   socket $T/sock: connected, peer uid trusted (protocol v1)" check --config "$T/good.conf"
 expect 0 "OK: 0 check(s) failed" check --config "$T/good.conf" --service sshd
+# issue 10, finding 17: --config 80 times once overflowed a stack array
+# (SIGSEGV); the last one counts, as with any repeated option
+many=(); for _ in $(seq 80); do many+=(--config "$T/good.conf"); done
+expect 0 "OK: 0 check(s) failed" check "${many[@]}"
+expect 0 "OK: 0 check(s) failed" "${many[@]}" check
 expect 1 "FAIL configuration: $T/broken.conf:2" check --config "$T/broken.conf"
 expect 1 "FAIL configuration: argument bogus" check backend=socket socket=/x bogus=1
 expect 1 "FAIL socket $T/absent.sock" check backend=socket "socket=$T/absent.sock"
