@@ -22,12 +22,13 @@ trap 'exit 143' TERM INT HUP
 # expect STATUS "TEXT" ARGS...: exit status and one line of the report
 expect() {
 	local want=$1 text=$2; shift 2
-	local out rc
+	local out rc shown="$*"
+	[ ${#shown} -le 200 ] || shown="${shown:0:200}... ($# arguments)"
 	out=$(timeout 20 "$CTL" "$@" 2>&1); rc=$?
 	if [ "$rc" = "$want" ] && grep -qF -- "$text" <<<"$out"; then
-		pass=$((pass + 1)); echo "ok   check $* -> $rc: $text"
+		pass=$((pass + 1)); echo "ok   check $shown -> $rc: $text"
 	else
-		fail=$((fail + 1)); echo "FAIL check $*: rc=$rc want $want, \"$text\""
+		fail=$((fail + 1)); echo "FAIL check $shown: rc=$rc want $want, \"$text\""
 		sed 's/^/     | /' <<<"$out"
 	fi
 }
