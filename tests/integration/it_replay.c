@@ -7,11 +7,13 @@
 #include "harness.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -942,6 +944,54 @@ static void history_show_lying_redis(void **state)
 	}
 }
 
+/* Finding 2: store=file waits for its lock only until the deadline, and
+ * opens nothing but a regular file at a data path: a lock held elsewhere
+ * and a FIFO planted where a user's file goes each cost at most
+ * timeout=500 (3 s allowed: the machine may be busy), then fail closed.
+ * alarm(30) turns a wait without end into a failure of the suite. */
+static void file_store_waits_bounded(void **state)
+{
+	char lock[PATH_MAX];
+	double t0, took;
+	int fd, rv;
+
+	(void)state;
+	it_stack("w500",
+		 "auth    requisite {module} backend=replay window=2 timeout=500 %1$s\n"
+		 "auth    required  pam_permit.so\n"
+		 "session required  {module} backend=replay window=2 timeout=500 %1$s\n",
+		 stores[0].args);
+	snprintf(lock, sizeof(lock), "%s/.pending.lock", store);
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	it_log_clear();
+	alarm(30);
+	t0 = it_now();
+	rv = login("w500", "held", "held-pw1", true);
+	took = it_now() - t0;
+	alarm(0);
+	close(fd);
+	it_assert_code(rv, PAM_AUTHINFO_UNAVAIL, "a lock held elsewhere");
+	assert_true(it_log_has("timed out waiting for the replay store lock"));
+	if (took > 3.0)
+		fail_msg("a held lock cost %.1f s with timeout=500", took);
+
+	assert_int_equal(mkfifo(user_file("fifo-u"), 0600), 0);
+	it_log_clear();
+	alarm(30);
+	t0 = it_now();
+	rv = login("w500", "fifo-u", "fifo-pw1", true);
+	took = it_now() - t0;
+	alarm(0);
+	unlink(user_file("fifo-u"));
+	it_assert_code(rv, PAM_AUTHINFO_UNAVAIL, "a FIFO at the user's file");
+	if (took > 3.0)
+		fail_msg("a FIFO cost %.1f s with timeout=500", took);
+	it_assert_code(login("w500", "fifo-u", "fifo-pw1", true), PAM_SUCCESS,
+		       "the FIFO removed");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -964,6 +1014,7 @@ int main(void)
 		IT_TEST(file_store_binds_user_and_dir),
 		IT_TEST(init_refuses_symlinked_dir),
 		IT_TEST(history_show_lying_redis),
+		IT_TEST(file_store_waits_bounded),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
