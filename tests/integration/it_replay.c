@@ -992,6 +992,150 @@ static void file_store_waits_bounded(void **state)
 		       "the FIFO removed");
 }
 
+/* Finding 15: only passwords that authenticated enter the history, in
+ * both documented layouts (the replay line in front of the credential
+ * line and behind it), with either store.  Three junk logins by an
+ * attacker, then the victim's: the victim's password stays in the window
+ * of 2, so the attacker's replay of it is refused; and a junk password
+ * was never used (once the credential module accepts it, and its pending
+ * entry has expired, it logs in). */
+static void junk_never_used(void **state)
+{
+	static const struct {
+		const char *password;
+		int code;
+	} rows[] = {
+		{ "junkpass-1", PAM_AUTH_ERR },
+		{ "junkpass-2", PAM_AUTH_ERR },
+		{ "junkpass-3", PAM_AUTH_ERR },
+		{ "victim-pw1", PAM_SUCCESS },
+		/* the attacker replays what it saw */
+		{ "victim-pw1", PAM_AUTH_ERR },
+	};
+	/* written below: the replay line in front, then behind */
+	static const char *const layouts[] = { "front", "behind" };
+	char ctl[PATH_MAX], redisarg[PATH_MAX + 16], user[32];
+	char *add[] = { ctl, redisarg, "hash=sha512", "user", "add", user,
+			"--password-stdin", NULL };
+	char *passwd[] = { ctl, redisarg, "hash=sha512", "user", "passwd", user,
+			   "--password-stdin", NULL };
+	int bad = 0;
+
+	(void)state;
+	snprintf(ctl, sizeof(ctl), "%s/unifiedctl", it_build());
+	snprintf(redisarg, sizeof(redisarg), "redis=unix:%s", sock);
+	for (size_t s = 0; s < IT_NELEM(stores); s++) {
+		for (size_t l = 0; l < IT_NELEM(layouts); l++) {
+			char svc[32];
+			int rv;
+
+			snprintf(svc, sizeof(svc), "%s-%s", layouts[l],
+				 stores[s].name);
+			snprintf(user, sizeof(user), "victim-%s", svc);
+			if (l == 0)
+				it_stack(svc,
+					 "auth    requisite {module} backend=replay window=2 pending_ttl=2 %1$s\n"
+					 "auth    required  {module} backend=redis redis=unix:{dir}/redis.sock\n"
+					 "account required  {module} backend=replay window=2 pending_ttl=2 %1$s\n"
+					 "account required  {module} backend=redis redis=unix:{dir}/redis.sock\n"
+					 "session required  {module} backend=replay window=2 pending_ttl=2 %1$s\n"
+					 "session required  {module} backend=redis redis=unix:{dir}/redis.sock\n",
+					 stores[s].args);
+			else
+				it_stack(svc,
+					 "auth    requisite {module} backend=redis redis=unix:{dir}/redis.sock\n"
+					 "auth    requisite {module} backend=replay window=2 pending_ttl=2 %1$s\n"
+					 "account required  {module} backend=redis redis=unix:{dir}/redis.sock\n"
+					 "account required  {module} backend=replay window=2 pending_ttl=2 %1$s\n"
+					 "session required  {module} backend=replay window=2 pending_ttl=2 %1$s\n"
+					 "session required  {module} backend=redis redis=unix:{dir}/redis.sock\n",
+					 stores[s].args);
+			assert_int_equal(it_run(add, "victim-pw1\n", NULL, 0), 0);
+			for (size_t i = 0; i < IT_NELEM(rows); i++) {
+				rv = login(svc, user, rows[i].password, true);
+				if (rv == rows[i].code)
+					continue;
+				print_error("%s rows[%zu]: %s: got %s, want %s\n", svc,
+					    i, rows[i].password, it_code_name(rv),
+					    it_code_name(rows[i].code));
+				bad++;
+			}
+			assert_int_equal(it_run(passwd, "junkpass-2\n", NULL, 0), 0);
+			/* in front, a failed login's entry stays pending (refused
+			 * to other logins) until pending_ttl=2 ends it */
+			if (l == 0)
+				sleep(3);
+			rv = login(svc, user, "junkpass-2", true);
+			if (rv != PAM_SUCCESS) {
+				print_error("%s: junkpass-2 as the new password: got %s, "
+					    "want PAM_SUCCESS\n", svc, it_code_name(rv));
+				bad++;
+			}
+		}
+	}
+	if (bad > 0)
+		fail_msg("%d logins differ", bad);
+}
+
+/* Finding 16: with commit=session, 20 logins at once with one password:
+ * exactly one succeeds (a password pending for a login in flight is
+ * refused to every other), with either store.  The children start
+ * together: each waits for the parent to close a pipe. */
+static void same_password_at_once(void **state)
+{
+	char helper[PATH_MAX];
+
+	(void)state;
+	snprintf(helper, sizeof(helper), "%s/tests/pam_login", it_build());
+	for (size_t s = 0; s < IT_NELEM(stores); s++) {
+		const char *svc = stores[s].name;
+		pid_t pids[20];
+		int gate[2], ok = 0, refused = 0;
+
+		it_stack(svc,
+			 "auth    requisite {module} backend=replay window=5 timeout=20000 %1$s\n"
+			 "auth    required  pam_permit.so\n"
+			 "session required  {module} backend=replay window=5 timeout=20000 %1$s\n",
+			 stores[s].args);
+		assert_int_equal(pipe2(gate, O_CLOEXEC), 0);
+		for (int i = 0; i < 20; i++) {
+			pids[i] = fork();
+			assert_true(pids[i] >= 0);
+			if (pids[i] == 0) {
+				char *argv[] = { helper, (char *)it_confdir(),
+						 (char *)svc, "same", "same-pw-1",
+						 "session", NULL };
+				char c;
+
+				close(gate[1]);
+				if (read(gate[0], &c, 1) < 0)
+					_exit(126);
+				execv(helper, argv);
+				_exit(127);
+			}
+		}
+		close(gate[0]);
+		close(gate[1]); /* all go */
+		for (int i = 0; i < 20; i++) {
+			int status;
+
+			assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+			assert_true(WIFEXITED(status));
+			if (WEXITSTATUS(status) == PAM_SUCCESS)
+				ok++;
+			else if (WEXITSTATUS(status) == PAM_AUTH_ERR)
+				refused++;
+		}
+		if (ok != 1 || refused != 19)
+			fail_msg("store=%s: 20 logins at once with one password: "
+				 "%d succeeded, %d refused (want 1 and 19)", svc, ok,
+				 refused);
+		/* and the one that succeeded made it used */
+		it_assert_code(login(svc, "same", "same-pw-1", true), PAM_AUTH_ERR,
+			       "store=%s: after the race", svc);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1015,6 +1159,8 @@ int main(void)
 		IT_TEST(init_refuses_symlinked_dir),
 		IT_TEST(history_show_lying_redis),
 		IT_TEST(file_store_waits_bounded),
+		IT_TEST(junk_never_used),
+		IT_TEST(same_password_at_once),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
