@@ -780,10 +780,11 @@ static void unifiedctl_commands(void **state)
 /* ---- issue 10: the security findings, one test each ---- */
 
 /* Finding 3: the deadline covers I/O, not crypt(3).  A yescrypt cost
- * whose check takes at least 100 ms here, under timeout=40: a wrong
- * password is a plain failure, and the right one after it logs in.  A
- * prefix of its own keeps this costly setting out of the other tests'
- * dummy work. */
+ * whose check takes at least 100 ms here, under timeout=40 (under
+ * valgrind, where the module's own I/O code runs ~30 times slower: 1 s
+ * under timeout=400): a wrong password is a plain failure, and the right
+ * one after it logs in.  A prefix of its own keeps this costly setting
+ * out of the other tests' dummy work. */
 static void deadline_excludes_crypt(void **state)
 {
 	static const struct it_case cases[] = {
@@ -797,10 +798,12 @@ static void deadline_excludes_crypt(void **state)
 	};
 	char setting[CRYPT_GENSALT_OUTPUT_SIZE], hash[CRYPT_OUTPUT_SIZE];
 	struct crypt_data cd;
-	double took = 0;
+	bool vg = getenv("PU_UNDER_VALGRIND") != NULL;
+	int timeout_ms = vg ? 400 : 40;
+	double took = 0, want = vg ? 1.0 : 0.1;
 
 	(void)state;
-	for (unsigned long cost = 5; cost <= 11 && took < 0.1; cost++) {
+	for (unsigned long cost = 5; cost <= 11 && took < want; cost++) {
 		double t0;
 
 		assert_non_null(crypt_gensalt_rn("$y$", cost, NULL, 0, setting,
@@ -811,11 +814,11 @@ static void deadline_excludes_crypt(void **state)
 		took = it_now() - t0;
 		snprintf(hash, sizeof(hash), "%s", cd.output);
 	}
-	if (took < 0.1)
-		fail_msg("no yescrypt cost takes 100 ms here (%.0f ms)",
-			 took * 1000);
-	fprintf(stderr, "    yescrypt check: %.0f ms, timeout=40\n",
-		took * 1000);
+	if (took < want)
+		fail_msg("no yescrypt cost takes %.0f ms here (%.0f ms)",
+			 want * 1000, took * 1000);
+	fprintf(stderr, "    yescrypt check: %.0f ms, timeout=%d\n",
+		took * 1000, timeout_ms);
 	assert_non_null(it_redis_cli("-s", sock, "DEL",
 				     it_key_prefix("ycr:", "user", "ycr"),
 				     it_key_prefix("ycr:", "fail", "ycr"),
@@ -824,7 +827,8 @@ static void deadline_excludes_crypt(void **state)
 				     it_key_prefix("ycr:", "user", "ycr"),
 				     "password", hash, NULL));
 	it_stack("r-y40", "auth required {module} backend=redis "
-			  "redis=unix:{dir}/redis.sock prefix=ycr: timeout=40\n");
+			  "redis=unix:{dir}/redis.sock prefix=ycr: timeout=%d\n",
+		 timeout_ms);
 	it_assert_cases("r-y40", cases);
 }
 
