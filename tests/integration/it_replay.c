@@ -1136,6 +1136,64 @@ static void same_password_at_once(void **state)
 	}
 }
 
+static int dir_entries(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	return n;
+}
+
+/* Finding 14: names that never authenticate leave bounded, expiring
+ * records.  100 logins of names nobody has, with the replay line in front
+ * of the credential line: store=file gains at most the pending file and
+ * its lock (no file per name); store=redis keeps nothing for them that
+ * does not expire (the credential line's failure records and events
+ * included). */
+static void unknown_names_bounded(void **state)
+{
+	char out[65536];
+	char *scan[] = { "redis-cli", "-s", sock, "--scan", "--pattern",
+			 "*{unk14-*", NULL };
+	int before, after, keys = 0;
+
+	(void)state;
+	for (size_t s = 0; s < IT_NELEM(stores); s++) {
+		it_stack(stores[s].name,
+			 "auth    requisite {module} backend=replay window=2 %1$s\n"
+			 "auth    required  {module} backend=redis redis=unix:{dir}/redis.sock deny=3\n"
+			 "session required  {module} backend=replay window=2 %1$s\n",
+			 stores[s].args);
+		before = dir_entries(store);
+		for (int i = 0; i < 100; i++) {
+			char user[32];
+
+			snprintf(user, sizeof(user), "unk14-%zu-%d", s, i);
+			it_assert_code(login(stores[s].name, user, "whatever1", true),
+				       PAM_USER_UNKNOWN, "store=%s, %s",
+				       stores[s].name, user);
+		}
+		after = dir_entries(store);
+		if (after - before > 2)
+			fail_msg("store=%s: 100 unknown names added %d files to "
+				 "the store", stores[s].name, after - before);
+	}
+	assert_int_equal(it_run(scan, NULL, out, sizeof(out)), 0);
+	for (char *k = strtok(out, "\n"); k != NULL; k = strtok(NULL, "\n")) {
+		long long ttl = atoll(it_redis_cli("-s", sock, "TTL", k, NULL));
+
+		keys++;
+		if (ttl <= 0 || ttl > 86400)
+			fail_msg("%s: expires in %lld s, want 1..86400", k, ttl);
+	}
+	fprintf(stderr, "    %d keys for unknown names, all expiring\n", keys);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1161,6 +1219,7 @@ int main(void)
 		IT_TEST(file_store_waits_bounded),
 		IT_TEST(junk_never_used),
 		IT_TEST(same_password_at_once),
+		IT_TEST(unknown_names_bounded),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
