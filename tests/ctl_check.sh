@@ -47,6 +47,13 @@ chmod 644 "$T"/*.conf
 
 expect 0 "OK   socket $T/sock: connected, peer uid trusted (protocol v1)" check --config "$T/good.conf"
 expect 0 "OK: 0 check(s) failed" check --config "$T/good.conf" --service sshd
+# issue 10, finding 12: a world-writable file @include'd by a root-owned
+# config is refused, not applied
+printf 'nullok = true;\n' >"$T/inc.conf"; chmod 666 "$T/inc.conf"
+printf 'backend = "socket";\nsocket = "%s";\nprotocol = "v1";\n@include "%s"\n' \
+	"$T/sock" "$T/inc.conf" >"$T/include.conf"; chmod 644 "$T/include.conf"
+expect 1 "FAIL configuration: $T/include.conf:4: @include is not supported" \
+	check --config "$T/include.conf"
 # issue 10, finding 17: --config 80 times once overflowed a stack array
 # (SIGSEGV); the last one counts, as with any repeated option
 many=(); for _ in $(seq 80); do many+=(--config "$T/good.conf"); done
