@@ -55,6 +55,8 @@ DEB_PKGS := build-essential pkg-config libpam0g-dev libconfig-dev \
 # tests/<name>/suite.mk appends its target to SUITES (run by make check,
 # after the hostile suite) and the Debian packages it needs to DEB_PKGS.
 SUITES   :=
+# the suites' targets come first in the file: a bare make still builds
+.DEFAULT_GOAL := all
 include $(sort $(wildcard tests/*/suite.mk))
 
 .PHONY: all check unit integration valgrind asan demo install uninstall \

@@ -22,12 +22,13 @@ trap 'exit 143' TERM INT HUP
 # expect STATUS "TEXT" ARGS...: exit status and one line of the report
 expect() {
 	local want=$1 text=$2; shift 2
-	local out rc
+	local out rc shown="$*"
+	[ ${#shown} -le 200 ] || shown="${shown:0:200}... ($# arguments)"
 	out=$(timeout 20 "$CTL" "$@" 2>&1); rc=$?
 	if [ "$rc" = "$want" ] && grep -qF -- "$text" <<<"$out"; then
-		pass=$((pass + 1)); echo "ok   check $* -> $rc: $text"
+		pass=$((pass + 1)); echo "ok   check $shown -> $rc: $text"
 	else
-		fail=$((fail + 1)); echo "FAIL check $*: rc=$rc want $want, \"$text\""
+		fail=$((fail + 1)); echo "FAIL check $shown: rc=$rc want $want, \"$text\""
 		sed 's/^/     | /' <<<"$out"
 	fi
 }
@@ -46,6 +47,18 @@ chmod 644 "$T"/*.conf
 
 expect 0 "OK   socket $T/sock: connected, peer uid trusted (protocol v1)" check --config "$T/good.conf"
 expect 0 "OK: 0 check(s) failed" check --config "$T/good.conf" --service sshd
+# issue 10, finding 12: a world-writable file @include'd by a root-owned
+# config is refused, not applied
+printf 'nullok = true;\n' >"$T/inc.conf"; chmod 666 "$T/inc.conf"
+printf 'backend = "socket";\nsocket = "%s";\nprotocol = "v1";\n@include "%s"\n' \
+	"$T/sock" "$T/inc.conf" >"$T/include.conf"; chmod 644 "$T/include.conf"
+expect 1 "FAIL configuration: $T/include.conf:4: @include is not supported" \
+	check --config "$T/include.conf"
+# issue 10, finding 17: --config 80 times once overflowed a stack array
+# (SIGSEGV); the last one counts, as with any repeated option
+many=(); for _ in $(seq 80); do many+=(--config "$T/good.conf"); done
+expect 0 "OK: 0 check(s) failed" check "${many[@]}"
+expect 0 "OK: 0 check(s) failed" "${many[@]}" check
 expect 1 "FAIL configuration: $T/broken.conf:2" check --config "$T/broken.conf"
 expect 1 "FAIL configuration: argument bogus" check backend=socket socket=/x bogus=1
 expect 1 "FAIL socket $T/absent.sock" check backend=socket "socket=$T/absent.sock"

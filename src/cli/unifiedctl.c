@@ -20,6 +20,7 @@
 
 #include "cli/cli.h"
 #include "common/version.h"
+#include "pam/log.h"
 
 struct command {
 	const char *name;
@@ -216,14 +217,24 @@ const char *ctl_datetime(long long t, char *buf, size_t size)
 	return buf;
 }
 
+/* as the module's log lines: C0 and C1 controls (0x9b alone or as
+ * U+009B is a CSI to some terminals) and bytes that are not UTF-8 become
+ * '?', one per byte */
 void ctl_print_name(FILE *fp, const char *s, size_t len)
 {
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
+	char *raw = malloc(len + 1), *out = malloc(len + 1);
 
-		fputc(ch < 0x20 || ch == 0x7f ? '?' : ch, fp);
+	if (raw != NULL && out != NULL) {
+		for (size_t i = 0; i < len; i++)
+			raw[i] = s[i] == '\0' ? '\x01' : s[i];
+		raw[len] = '\0';
+		fputs(pu_log_printable(raw, out, len + 1), fp);
+	} else {
+		fputs("(out of memory)", fp);
 	}
 	fputc('\n', fp);
+	free(raw);
+	free(out);
 }
 
 static const struct command *find_command(const char *name)

@@ -160,6 +160,9 @@ void it_kill(pid_t pid);
  * the group's servers checked (one that died fails the test that saw it) */
 int it_test_setup(void **state);
 int it_test_teardown(void **state);
+/* IT_FILTER=PATTERN runs only the tests whose names match (cmocka's
+ * filter: '*' and '?'); called by main before the group runs */
+void it_filter_tests(void);
 #define IT_TEST(f) cmocka_unit_test_setup_teardown(f, it_test_setup, \
 						    it_test_teardown)
 

@@ -777,6 +777,369 @@ static void unifiedctl_commands(void **state)
 	assert_int_equal(CTL(out, "user", "show", "cu"), 1);
 }
 
+/* ---- issue 10: the security findings, one test each ---- */
+
+/* Finding 3: the deadline covers I/O, not crypt(3).  A yescrypt cost
+ * whose check takes at least 100 ms here, under timeout=40 (under
+ * valgrind, where the module's own I/O code runs ~30 times slower: 1 s
+ * under timeout=400): a wrong password is a plain failure, and the right
+ * one after it logs in.  A prefix of its own keeps this costly setting
+ * out of the other tests' dummy work. */
+static void deadline_excludes_crypt(void **state)
+{
+	static const struct it_case cases[] = {
+		{ "ycr", IT_AUTHENTICATE, { "yescrypt-wrong" }, PAM_AUTH_ERR },
+		{ "ycr", IT_AUTHENTICATE, { "yescrypt-right" }, PAM_SUCCESS },
+		{ "ycr", IT_AUTHENTICATE, { "yescrypt-wrong" }, PAM_AUTH_ERR },
+		{ "ycr", IT_AUTHENTICATE, { "yescrypt-right" }, PAM_SUCCESS },
+		/* the dummy work on an unknown name is not I/O either */
+		{ "ycr-none", IT_AUTHENTICATE, { "yescrypt-right" },
+		  PAM_USER_UNKNOWN },
+	};
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE], hash[CRYPT_OUTPUT_SIZE];
+	struct crypt_data cd;
+	bool vg = getenv("PU_UNDER_VALGRIND") != NULL;
+	int timeout_ms = vg ? 400 : 40;
+	double took = 0, want = vg ? 1.0 : 0.1;
+
+	(void)state;
+	for (unsigned long cost = 5; cost <= 11 && took < want; cost++) {
+		double t0;
+
+		assert_non_null(crypt_gensalt_rn("$y$", cost, NULL, 0, setting,
+						 sizeof(setting)));
+		memset(&cd, 0, sizeof(cd));
+		t0 = it_now();
+		assert_non_null(crypt_r("yescrypt-right", setting, &cd));
+		took = it_now() - t0;
+		snprintf(hash, sizeof(hash), "%s", cd.output);
+	}
+	if (took < want)
+		fail_msg("no yescrypt cost takes %.0f ms here (%.0f ms)",
+			 want * 1000, took * 1000);
+	fprintf(stderr, "    yescrypt check: %.0f ms, timeout=%d\n",
+		took * 1000, timeout_ms);
+	assert_non_null(it_redis_cli("-s", sock, "DEL",
+				     it_key_prefix("ycr:", "user", "ycr"),
+				     it_key_prefix("ycr:", "fail", "ycr"),
+				     "ycr:dummy", NULL));
+	assert_non_null(it_redis_cli("-s", sock, "HSET",
+				     it_key_prefix("ycr:", "user", "ycr"),
+				     "password", hash, NULL));
+	it_stack("r-y40", "auth required {module} backend=redis "
+			  "redis=unix:{dir}/redis.sock prefix=ycr: timeout=%d\n",
+		 timeout_ms);
+	it_assert_cases("r-y40", cases);
+}
+
+/* Finding 5: chauthtok's old-password check is a login attempt: each
+ * wrong one counts, and a locked account cannot test passwords there,
+ * not even the right one. */
+static void chauthtok_under_lockout(void **state)
+{
+	static const struct it_case locked[] = {
+		{ "cpl", IT_AUTHENTICATE, { "cplpass12" }, PAM_AUTH_ERR },
+	};
+	static const struct it_case reset[] = {
+		{ "cpl", IT_AUTHENTICATE, { "cplpass34" }, PAM_SUCCESS },
+	};
+	char fkey[PATH_MAX];
+
+	(void)state;
+	mkuser("cpl", "cplpass12");
+	snprintf(fkey, sizeof(fkey), "%s", it_key("fail", "cpl"));
+	assert_non_null(it_redis_cli("-s", sock, "DEL", fkey, NULL));
+	it_stack("r-cpl",
+		 "auth     required {module} backend=redis redis=unix:{dir}/redis.sock "
+		 "deny=3 unlock_time=600\n"
+		 "password required {module} backend=redis redis=unix:{dir}/redis.sock "
+		 "deny=3 unlock_time=600\n");
+	for (int i = 0; i < 10; i++) {
+		char old[32];
+
+		snprintf(old, sizeof(old), "wrong-old-%d", i);
+		it_assert_code(it_chauthtok_as_user("r-cpl", "cpl", old,
+						    "cplpass34"),
+			       PAM_AUTHTOK_ERR, "wrong old password %d", i);
+	}
+	/* three counted, then locked: the locked ones are not checked */
+	assert_string_equal(it_redis_cli("-s", sock, "ZCARD", fkey, NULL), "3");
+	it_assert_code(it_chauthtok_as_user("r-cpl", "cpl", "cplpass12",
+					    "cplpass34"),
+		       PAM_AUTHTOK_ERR, "the right old password, locked");
+	it_assert_cases("r-cpl", locked);
+	faillock_reset("cpl");
+	it_assert_code(it_chauthtok_as_user("r-cpl", "cpl", "cplpass12",
+					    "cplpass34"),
+		       PAM_SUCCESS, "the right old password after a reset");
+	it_assert_cases("r-cpl", reset);
+}
+
+/* the conversation's messages with every digit as '#' (the seconds left
+ * to unlock may differ by one between two calls) */
+static const char *digitless(const char *s)
+{
+	static char out[2][4096];
+	static int k;
+	char *o = out[k++ % 2];
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < sizeof(out[0]); i++)
+		o[i] = s[i] >= '0' && s[i] <= '9' ? '#' : s[i];
+	o[i] = '\0';
+	return o;
+}
+
+static long long ttl_of(const char *k)
+{
+	return atoll(it_redis_cli("-s", sock, "TTL", k, NULL));
+}
+
+/* Finding 7: after deny failures a known and an unknown name see the same
+ * messages and prompts, attempt by attempt; the code stays
+ * PAM_USER_UNKNOWN for the unknown one.  What an unknown name leaves in
+ * the store is bounded: at most deny failure entries, and every key of
+ * it expires (a known user's failures stay until reset when
+ * unlock_time=0). */
+static void unknown_looks_known(void **state)
+{
+	static const struct {
+		const char *svc;
+		long long ttl_max;   /* an unknown name's failure record */
+	} stacks[] = {
+		{ "r-enum", 900 },          /* max(unlock_time, fail_interval) */
+		{ "r-enum-forever", 86400 }, /* unlock_time=0: a day */
+	};
+
+	(void)state;
+	it_stack("r-enum", "auth required {module} backend=redis "
+			   "redis=unix:{dir}/redis.sock deny=3 unlock_time=600 "
+			   "fail_interval=900\n");
+	it_stack("r-enum-forever", "auth required {module} backend=redis "
+				   "redis=unix:{dir}/redis.sock deny=3 "
+				   "unlock_time=0\n");
+	for (size_t s = 0; s < IT_NELEM(stacks); s++) {
+		char known[32], ghost[32];
+		const char *kfail, *gfail, *gev;
+
+		snprintf(known, sizeof(known), "known7-%zu", s);
+		snprintf(ghost, sizeof(ghost), "ghost7-%zu", s);
+		mkuser(known, "knownpass7");
+		for (int i = 0; i < 6; i++) {
+			struct it_conv k = IT_CONV("wrong-pass"),
+				       g = IT_CONV("wrong-pass");
+			int kc = it_op(stacks[s].svc, known, IT_AUTHENTICATE, 0, &k);
+			int gc = it_op(stacks[s].svc, ghost, IT_AUTHENTICATE, 0, &g);
+
+			it_assert_code(kc, PAM_AUTH_ERR, "%s attempt %d, %s",
+				       stacks[s].svc, i + 1, known);
+			it_assert_code(gc, PAM_USER_UNKNOWN, "%s attempt %d, %s",
+				       stacks[s].svc, i + 1, ghost);
+			if (strcmp(digitless(k.out), digitless(g.out)) != 0 ||
+			    k.prompts != g.prompts)
+				fail_msg("%s attempt %d: a known user saw \"%s\" "
+					 "(%d prompts), an unknown one \"%s\" "
+					 "(%d prompts)", stacks[s].svc, i + 1,
+					 it_show(k.out), k.prompts, it_show(g.out),
+					 g.prompts);
+			if (i >= 3 && strstr(g.out, "E:The account is locked due "
+						    "to 3 failed logins") == NULL)
+				fail_msg("%s attempt %d: no lock message for %s: "
+					 "\"%s\"", stacks[s].svc, i + 1, ghost,
+					 it_show(g.out));
+		}
+		kfail = it_key("fail", known);
+		gfail = it_key("fail", ghost);
+		gev = it_key("events", ghost);
+		assert_string_equal(it_redis_cli("-s", sock, "ZCARD", gfail, NULL),
+				    "3");
+		if (ttl_of(gfail) <= 0 || ttl_of(gfail) > stacks[s].ttl_max)
+			fail_msg("%s: %s expires in %lld s, want 1..%lld",
+				 stacks[s].svc, gfail, ttl_of(gfail),
+				 stacks[s].ttl_max);
+		if (ttl_of(gev) <= 0 || ttl_of(gev) > 86400)
+			fail_msg("%s: %s expires in %lld s, want 1..86400",
+				 stacks[s].svc, gev, ttl_of(gev));
+		if (s == 1 && ttl_of(kfail) != -1)
+			fail_msg("a known user's lock with unlock_time=0 "
+				 "expires (%lld s)", ttl_of(kfail));
+		assert_string_equal(it_redis_cli("-s", sock, "EXISTS",
+						 it_key("user", ghost), NULL),
+				    "0");
+	}
+}
+
+/* Finding 9: with nullok and an empty stored password, an application
+ * that passes PAM_DISALLOW_NULL_AUTHTOK gets PAM_AUTH_ERR, as with
+ * pam_unix. */
+static void disallow_null_authtok(void **state)
+{
+	static const struct it_case cases[] = {
+		{ "empty9", IT_AUTHENTICATE, { "" }, PAM_SUCCESS },
+		{ "empty9", IT_AUTHENTICATE, { "" }, PAM_AUTH_ERR,
+		  .flags = PAM_DISALLOW_NULL_AUTHTOK },
+		{ "empty9", IT_AUTHENTICATE, { "" }, PAM_AUTH_ERR,
+		  .flags = PAM_DISALLOW_NULL_AUTHTOK | PAM_SILENT },
+		{ "empty9", IT_AUTHENTICATE, { "x" }, PAM_AUTH_ERR,
+		  .flags = PAM_DISALLOW_NULL_AUTHTOK },
+		{ "empty9", IT_AUTHENTICATE, { "" }, PAM_SUCCESS },
+	};
+
+	(void)state;
+	assert_non_null(it_redis_cli("-s", sock, "DEL", it_key("user", "empty9"),
+				     NULL));
+	setf("empty9", "password", "");
+	it_stack("r-nullok9", "auth required {module} backend=redis "
+			      "redis=unix:{dir}/redis.sock nullok\n");
+	it_assert_cases("r-nullok9", cases);
+}
+
+/* Finding 10: the record an auth line fetched under prefix=corp: is not
+ * the account line's under prefix=vpn:, in one handle. */
+static void record_cache_per_prefix(void **state)
+{
+	static const struct it_step steps[] = {
+		{ IT_AUTHENTICATE, PAM_SUCCESS },
+		{ IT_ACCT_MGMT, PAM_PERM_DENIED },
+	};
+	static const struct it_step absent[] = {
+		{ IT_AUTHENTICATE, PAM_SUCCESS },
+		{ IT_ACCT_MGMT, PAM_USER_UNKNOWN },
+	};
+	static const struct it_step both[] = {
+		{ IT_AUTHENTICATE, PAM_SUCCESS },
+		{ IT_ACCT_MGMT, PAM_SUCCESS },
+	};
+	struct it_conv c1 = IT_CONV("corp-pass1"), c2 = IT_CONV("corp-pass1"),
+		       c3 = IT_CONV("corp-pass1");
+
+	(void)state;
+	/* pfx1: enabled under corp:, disabled under vpn: */
+	assert_non_null(it_redis_cli("-s", sock, "HSET",
+				     it_key_prefix("corp:", "user", "pfx1"),
+				     "password", hash_of("$6$", "corp-pass1"),
+				     NULL));
+	assert_non_null(it_redis_cli("-s", sock, "HSET",
+				     it_key_prefix("vpn:", "user", "pfx1"),
+				     "password", "!", "disabled", "1", NULL));
+	/* pfx2: under corp: only */
+	assert_non_null(it_redis_cli("-s", sock, "HSET",
+				     it_key_prefix("corp:", "user", "pfx2"),
+				     "password", hash_of("$6$", "corp-pass1"),
+				     NULL));
+	assert_non_null(it_redis_cli("-s", sock, "DEL",
+				     it_key_prefix("vpn:", "user", "pfx2"), NULL));
+	/* pfx3: enabled under both (the control) */
+	assert_non_null(it_redis_cli("-s", sock, "HSET",
+				     it_key_prefix("corp:", "user", "pfx3"),
+				     "password", hash_of("$6$", "corp-pass1"),
+				     NULL));
+	assert_non_null(it_redis_cli("-s", sock, "HSET",
+				     it_key_prefix("vpn:", "user", "pfx3"),
+				     "password", "!", NULL));
+	it_stack("corp-vpn",
+		 "auth    required {module} backend=redis redis=unix:{dir}/redis.sock "
+		 "prefix=corp:\n"
+		 "account required {module} backend=redis redis=unix:{dir}/redis.sock "
+		 "prefix=vpn:\n");
+	it_assert_steps("corp-vpn", "pfx1", &c1, steps);
+	it_assert_steps("corp-vpn", "pfx2", &c2, absent);
+	it_assert_steps("corp-vpn", "pfx3", &c3, both);
+}
+
+/* Finding 17: key names with control characters are listed escaped */
+static void user_list_escapes(void **state)
+{
+	static const char *const names[] = {
+		"ctl\x1b[2Jred", "bell\a\r\nfake-user", "del\x7f",
+		"c1\xc2\x9b" "31mX", "raw\x9b" "31mY",
+	};
+	char out[8192];
+
+	(void)state;
+	for (size_t i = 0; i < IT_NELEM(names); i++)
+		mkuser(names[i], "escapes12");
+	out[0] = '\n';
+	assert_int_equal(ctl(NULL, out + 1, sizeof(out) - 1, NULL, 0,
+			     (const char *const[]){ "user", "list", NULL }), 0);
+	for (size_t i = 0; i < strlen(out); i++) {
+		unsigned char ch = (unsigned char)out[i];
+
+		if ((ch < 0x20 && ch != '\n') || ch == 0x7f || ch == 0x9b)
+			fail_msg("user list printed 0x%02x raw: \"%s\"", ch,
+				 it_show(out));
+	}
+	assert_non_null(strstr(out, "\nctl?[2Jred\n"));
+	assert_non_null(strstr(out, "\nbell???fake-user\n"));
+	assert_null(strstr(out, "\nfake-user\n"));
+	assert_non_null(strstr(out, "\nc1??31mX\n"));
+	assert_non_null(strstr(out, "\nraw?31mY\n"));
+	for (size_t i = 0; i < IT_NELEM(names); i++)
+		assert_non_null(it_redis_cli("-s", sock, "DEL",
+					     it_key("user", names[i]), NULL));
+}
+
+/* Finding 6 (the parts that are not timing, which is make bench's):
+ * rehash= upgrades a hash of another method than hash= at a successful
+ * login only (compare-and-set; changed stays), and unifiedctl check
+ * reports the mix of methods in the store.  A prefix of its own makes the
+ * mix exact. */
+static void rehash_and_method_mix(void **state)
+{
+	static const struct it_case logins[] = {
+		{ "rh-sha", IT_AUTHENTICATE, { "rehash-pw1x" }, PAM_AUTH_ERR },
+		{ "rh-sha", IT_AUTHENTICATE, { "rehash-pw1" }, PAM_SUCCESS },
+		{ "rh-bcr", IT_AUTHENTICATE, { "rehash-pw2" }, PAM_SUCCESS },
+	};
+	static const struct it_case after[] = {
+		{ "rh-sha", IT_AUTHENTICATE, { "rehash-pw1" }, PAM_SUCCESS },
+		{ "rh-sha", IT_AUTHENTICATE, { "rehash-pw1x" }, PAM_AUTH_ERR },
+		{ "rh-bcr", IT_AUTHENTICATE, { "rehash-pw2" }, PAM_SUCCESS },
+	};
+	static const struct {
+		const char *user, *pw, *method;
+	} users[] = {
+		{ "rh-sha", "rehash-pw1", "$6$" },
+		{ "rh-bcr", "rehash-pw2", "$2b$" },
+		{ "rh-yes", "rehash-pw3", "$y$" },
+	};
+	char out[8192], redisarg[PATH_MAX + 16];
+	char *check[] = { ctl_path, "check", "backend=redis", redisarg,
+			  "prefix=rh:", "hash=yescrypt", NULL };
+
+	(void)state;
+	snprintf(redisarg, sizeof(redisarg), "redis=unix:%s", sock);
+	for (size_t i = 0; i < IT_NELEM(users); i++) {
+		const char *k = it_key_prefix("rh:", "user", users[i].user);
+
+		assert_non_null(it_redis_cli("-s", sock, "DEL", k, NULL));
+		assert_non_null(it_redis_cli("-s", sock, "HSET", k, "password",
+					     hash_of(users[i].method, users[i].pw),
+					     "changed", "1700000000", NULL));
+	}
+	assert_int_equal(it_run(check, NULL, out, sizeof(out)), 0);
+	if (strstr(out, "redis users: 3: yescrypt 1, sha512crypt 1, bcrypt 1; "
+			"new hashes: $y$ (mixed methods: rehash= converges them)")
+	    == NULL)
+		fail_msg("check before: %s", it_show(out));
+	it_stack("r-rehash", "auth required {module} backend=redis "
+			     "redis=unix:{dir}/redis.sock prefix=rh: rehash "
+			     "hash=yescrypt\n");
+	it_assert_cases("r-rehash", logins);
+	for (size_t i = 0; i < IT_NELEM(users); i++) {
+		const char *k = it_key_prefix("rh:", "user", users[i].user);
+
+		assert_memory_equal(it_redis_cli("-s", sock, "HGET", k, "password",
+						 NULL), "$y$", 3);
+		assert_string_equal(it_redis_cli("-s", sock, "HGET", k, "changed",
+						 NULL), "1700000000");
+	}
+	it_assert_cases("r-rehash", after);
+	assert_int_equal(it_run(check, NULL, out, sizeof(out)), 0);
+	if (strstr(out, "redis users: 3: yescrypt 3; new hashes: $y$\n") == NULL)
+		fail_msg("check after: %s", it_show(out));
+}
+
 /* ---- faults ---- */
 
 /* no server at all: every group fails closed with its own code (setcred
@@ -1077,6 +1440,13 @@ int main(void)
 		IT_TEST(odd_user_names),
 		IT_TEST(wrongtype),
 		IT_TEST(unifiedctl_commands),
+		IT_TEST(deadline_excludes_crypt),
+		IT_TEST(chauthtok_under_lockout),
+		IT_TEST(unknown_looks_known),
+		IT_TEST(disallow_null_authtok),
+		IT_TEST(record_cache_per_prefix),
+		IT_TEST(user_list_escapes),
+		IT_TEST(rehash_and_method_mix),
 		IT_TEST(fault_down),
 		IT_TEST(fault_hung),
 		IT_TEST(redis_auth),
@@ -1085,6 +1455,7 @@ int main(void)
 	};
 
 	signal(SIGPIPE, SIG_IGN);
+	it_filter_tests();
 	return cmocka_run_group_tests_name("redis backend (libpam)", tests,
 					   group_setup, group_teardown);
 }

@@ -54,7 +54,8 @@ static int group_setup(void **state)
 		   "dave plain:davepass must_change\n"
 		   "erin plain:erinpass warn=3\n"
 		   "frank plain:frankpass1\n"
-		   "gina plain:ginapass1\n");
+		   "gina plain:ginapass1\n"
+		   "nina plain:\n");
 	snprintf(ref_sock, sizeof(ref_sock), "%s", it_path("ref.sock"));
 	snprintf(ref_log, sizeof(ref_log), "%s", it_path("requests.log"));
 	start_ref(ref_sock, 0); /* stopped by it_cleanup */
@@ -370,6 +371,42 @@ static void v1_password_options(void **state)
 		it_assert_code(it_op(cases[i].svc, "alice", IT_AUTHENTICATE, 0, &c),
 			       cases[i].code, "row %zu: %s", i, cases[i].svc);
 		assert_int_equal(c.prompts, cases[i].prompts);
+		assert_int_equal(it_count_lines(ref_log) - before,
+				 cases[i].requests);
+	}
+}
+
+/* Issue 10, finding 9: with nullok, an empty password goes to the
+ * server (which accepts nina's), but never when the application passes
+ * PAM_DISALLOW_NULL_AUTHTOK: refused before anything is sent, in both
+ * protocols. */
+static void disallow_null_authtok(void **state)
+{
+	static const struct {
+		const char *svc;
+		int flags, code;
+		int requests; /* what reached the server */
+	} cases[] = {
+		{ "v1-nullok", 0, PAM_SUCCESS, 1 },
+		{ "v1-nullok", PAM_DISALLOW_NULL_AUTHTOK, PAM_AUTH_ERR, 0 },
+		{ "redir-nullok", 0, PAM_SUCCESS, 1 },
+		{ "redir-nullok", PAM_DISALLOW_NULL_AUTHTOK, PAM_AUTH_ERR, 0 },
+	};
+
+	(void)state;
+	it_stack("v1-nullok", "auth required {module} backend=socket protocol=v1 "
+			      "socket={dir}/ref.sock nullok\n");
+	it_stack("redir-nullok", "auth required {module} backend=socket "
+				 "protocol=redirector socket={dir}/ref.sock "
+				 "nullok\n");
+	for (size_t i = 0; i < IT_NELEM(cases); i++) {
+		struct it_conv c = IT_CONV("");
+		int before = it_count_lines(ref_log);
+
+		it_assert_code(it_op(cases[i].svc, "nina", IT_AUTHENTICATE,
+				     cases[i].flags, &c),
+			       cases[i].code, "row %zu: %s, flags 0x%x", i,
+			       cases[i].svc, (unsigned)cases[i].flags);
 		assert_int_equal(it_count_lines(ref_log) - before,
 				 cases[i].requests);
 	}
@@ -835,6 +872,7 @@ int main(void)
 		IT_TEST(v1_chauthtok_root),
 		IT_TEST(v1_chauthtok_user),
 		IT_TEST(v1_password_options),
+		IT_TEST(disallow_null_authtok),
 		IT_TEST(debug_never_logs_passwords),
 		IT_TEST(threads_separate_handles),
 		IT_TEST(crlf_refused),
@@ -850,6 +888,7 @@ int main(void)
 	};
 
 	signal(SIGPIPE, SIG_IGN);
+	it_filter_tests();
 	return cmocka_run_group_tests_name("socket backend (libpam)", tests,
 					   group_setup, group_teardown);
 }
