@@ -215,6 +215,16 @@ hostile: $(MODULE) $(BUILD)/tests/hostile
 	timeout 300 $(BUILD)/tests/hostile --module $(MODULE) --scripts tests/hostile
 
 # Every process a suite starts inherits PU_CHECK_ID; none may outlive it.
+# Two lanes after the integration suite: one busy on the CPU (valgrind,
+# then ASan/UBSan, then the fuzz corpus: one process at a time), one that
+# mostly waits on servers and programs (the hostile peers, then every
+# tests/<name>/suite.mk suite: the real programs, the fleet; then the
+# benchmark harness's quick run, which asserts no timing).  They share
+# nothing (private sockets, ports a suite checks free, a mount namespace
+# each) and together take about the longer one's time.  Each lane's
+# output is shown when both have ended.
+CHECK_CPU  := valgrind asan fuzz-replay
+CHECK_WAIT := hostile $(SUITES) bench-quick
 check: export PU_CHECK_ID := $(shell date +%s%N)
 check: deps all
 	$(MAKE) unit
@@ -222,12 +232,17 @@ check: deps all
 	$(MAKE) man-check
 	$(MAKE) deb-check
 	$(MAKE) integration
-	$(MAKE) valgrind
-	$(MAKE) asan
-	$(MAKE) fuzz-replay
-	$(MAKE) hostile
-	@set -e; for s in $(SUITES); do $(MAKE) $$s; done
-	$(MAKE) bench-quick
+	@rm -f $(BUILD)/check-*.log; \
+	lane() { name=$$1; shift; for t in "$$@"; do s=$$(date +%s); \
+	  $(MAKE) --no-print-directory $$t >>$(BUILD)/check-$$name.log 2>&1 || \
+	  { echo "make $$t: FAILED" >>$(BUILD)/check-$$name.log; return 1; }; \
+	  echo "make $$t: $$(( $$(date +%s) - s )) s" >>$(BUILD)/check-$$name.log; \
+	  done; }; \
+	lane cpu $(CHECK_CPU) & cpu=$$!; \
+	lane wait $(CHECK_WAIT) & wait=$$!; \
+	rc=0; wait $$cpu || rc=1; wait $$wait || rc=1; \
+	for l in cpu wait; do echo "==== lane $$l"; cat $(BUILD)/check-$$l.log; done; \
+	grep -h '^make .*: [0-9]* s$$' $(BUILD)/check-*.log; exit $$rc
 	tests/leftovers.sh $(PU_CHECK_ID)
 	@echo "make check: all suites passed"
 
