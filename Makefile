@@ -200,6 +200,7 @@ asan:
 	  ASAN_OPTIONS=detect_leaks=1 $$t >/dev/null; done; echo "asan: unit tests clean"
 	@set -e; for t in it_socket it_redis it_replay; do echo "== asan $$t"; \
 	  ASAN_OPTIONS=detect_leaks=1 PU_BUILD=build-asan \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp \
 	  PU_MODULE=$(CURDIR)/build-asan/pam_unified.so \
 	  timeout 300 build-asan/tests/$$t; done
 
