@@ -125,7 +125,9 @@ $(BUILD)/bench/crypt_cost: bench/crypt_cost.c
 
 $(BUILD)/bench/replay_cost: bench/replay_cost.c $(ARCHIVE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Isrc $< -o $@ $(ARCHIVE) $(LDFLAGS) $(LIBS)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Isrc \
+	    -DPAM_SET_ITEMS='"/usr/lib/$(MULTIARCH)/pam_wrapper/pam_set_items.so"' \
+	    $< -o $@ $(ARCHIVE) $(LDFLAGS) $(LIBS)
 
 $(BUILD)/bench/tls_cost: bench/tls_cost.c
 	@mkdir -p $(dir $@)

@@ -16,6 +16,10 @@
 #include "backends/replay/store.h"
 #include "app.h"
 
+#ifndef PAM_SET_ITEMS
+#define PAM_SET_ITEMS "/usr/lib/x86_64-linux-gnu/pam_wrapper/pam_set_items.so"
+#endif
+
 static void write_service(const char *svcdir, const char *svc,
 			  const char *module, long window, const char *dir,
 			  const char *storeopt)
@@ -25,8 +29,12 @@ static void write_service(const char *svcdir, const char *svc,
 
 	snprintf(path, sizeof(path), "%s/%s", svcdir, svc);
 	fp = fopen(path, "w");
-	/* window=0 is the module line doing nothing: the floor */
-	fprintf(fp, "auth requisite %s backend=replay window=%ld commit=auth "
+	/* window=0 is the module line doing nothing: the floor.  commit=auth
+	 * runs only behind a credential line that set the password:
+	 * pam_wrapper's pam_set_items stands in for it (PAM_AUTHTOK from
+	 * the environment, which main sets per login; bench passwords) */
+	fprintf(fp, "auth requisite " PAM_SET_ITEMS "\n"
+		"auth requisite %s backend=replay window=%ld commit=auth "
 		"key_file=%s/key %s\nauth required pam_permit.so\n", module,
 		window, dir, storeopt);
 	fclose(fp);
@@ -116,6 +124,7 @@ int main(int argc, char **argv)
 						 r, i);
 					pc.appdata_ptr = pw;
 					t0 = app_now();
+					setenv("PAM_AUTHTOK", pw, 1);
 					pam_start_confdir(svc, user, &pc, svcdir, &ph);
 					rv = pam_authenticate(ph, 0);
 					pam_end(ph, rv);

@@ -676,6 +676,27 @@ NOTES = """## Notes
   batch a client sends) less one per connection closed
   (`total_connections_received`: each close is a read), divided by
   transactions.
+- TLS (the fleet table): a transaction makes two TLS connections, since
+  the redis backend holds no connection while a session lasts and
+  close_session connects again. Resumption (the default,
+  `redis_tls_resume`) roughly halves a handshake; OpenSSL 3.0 alone needs
+  the CPU `bench/tls_cost` shows for a resumed one, before the sockets,
+  Redis's side and two processes taking turns on two cores. What a user
+  waits for (authenticate, acct_mgmt, open_session: one connection) pays
+  one resumed handshake: the "per login" target. The full transaction
+  pays two, and misses 1 ms by the second. The TLS context (the CA file
+  loaded once: ~0.5 ms for one file, ~90 ms for the whole system store)
+  and the tickets are cached per process, so a long-lived process pays
+  only resumed handshakes. A process that forks per login (sshd) pays
+  OpenSSL's start on its first TLS connection (~10 ms measured against
+  ~1 ms over tcp://); a ticket kept on disk would not remove that and
+  would put a resumption secret in a file, so there is none (see
+  pam_unified(8), RUNNING IT ON A FLEET). Fewer handshakes per
+  transaction, not faster ones, would meet 1 ms for the whole of it: a
+  local TLS terminator per host (the module over `unix:`), for example.
+- Replay window rows: `bench/replay_cost` runs authenticate only, with
+  pam_wrapper's pam_set_items in front as the credential line that
+  commit=auth needs (it sets PAM_AUTHTOK); window=0 is that floor.
 - Workers: on this 2-core VM libpam's own floor (pam_permit, no module of
   ours) does not scale with processes: more workers give it *fewer*
   transactions per second. The redis backend scales better than the floor
