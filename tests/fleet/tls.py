@@ -66,10 +66,10 @@ def _odd_server(f, name, tls, extra):
     return srv.start()
 
 
-def _changed_mid_run(f, svc, change, count=1000):
+def _changed_mid_run(f, r, what, svc, change, after, count=1000):
     """authenticate COUNT times in one process (TLS context and tickets
-    cached) while change() alters a file the context was read from:
-    {code: n} of the run, and the codes in order"""
+    cached) while change() alters a file the context was read from: the
+    logins before it succeed, those after it give AFTER, and nothing else"""
     p = subprocess.Popen([f.logins, f.confdir, svc, USER, "0", str(count),
                           "a"], env=dict(os.environ,
                                          PU_PASSWORD=fleetlib.PASSWORD),
@@ -81,7 +81,11 @@ def _changed_mid_run(f, svc, change, count=1000):
     m = re.search(r"codes=(\S+)", out)
     codes = dict((c, int(n)) for c, n in
                  (x.split(":") for x in m.group(1).split(","))) if m else {}
-    return codes, out
+    r.check("%s mid-run: logins before it succeed, after it %s"
+            % (what, after), codes.get("PAM_SUCCESS", 0) > 0 and
+            codes.get(after, 0) > 0 and
+            set(codes) <= {"PAM_SUCCESS", after},
+            "%r\n%s" % (codes, out[-600:]))
 
 
 def run(f, r):
@@ -192,13 +196,9 @@ def run(f, r):
     svc = f.service("tls-key-chmod", "backend=redis %s redis_tls_cert=%s "
                     "redis_tls_key=%s nodelay timeout=2000"
                     % (mt, cpem, key600))
-    codes, out = _changed_mid_run(f, svc, lambda: os.chmod(key600, 0o644))
+    _changed_mid_run(f, r, "client key chmod 0644", svc,
+                     lambda: os.chmod(key600, 0o644), "PAM_SERVICE_ERR")
     os.chmod(key600, 0o600)
-    r.check("client key chmod 0644 mid-run: logins before it succeed, "
-            "after it PAM_SERVICE_ERR", codes.get("PAM_SUCCESS", 0) > 0 and
-            codes.get("PAM_SERVICE_ERR", 0) > 0 and
-            set(codes) <= {"PAM_SUCCESS", "PAM_SERVICE_ERR"},
-            "%r\n%s" % (codes, out[-600:]))
     sm.stop()
 
     # ---- 8. TLS and AUTH -------------------------------------------
@@ -280,13 +280,9 @@ def run(f, r):
     shutil.copy(f.ca.pem, ca_copy)
     svc = f.service("tls-ca-swap", "backend=redis %s redis_tls_ca=%s "
                     "nodelay timeout=2000" % (uri(s1), ca_copy))
-    codes, out = _changed_mid_run(
-        f, svc, lambda: shutil.copy(f.other_ca.pem, ca_copy))
-    r.check("CA file replaced mid-run: logins before it succeed, after it "
-            "PAM_AUTHINFO_UNAVAIL", codes.get("PAM_SUCCESS", 0) > 0 and
-            codes.get("PAM_AUTHINFO_UNAVAIL", 0) > 0 and
-            set(codes) <= {"PAM_SUCCESS", "PAM_AUTHINFO_UNAVAIL"},
-            "%r\n%s" % (codes, out[-600:]))
+    _changed_mid_run(f, r, "CA file replaced", svc,
+                     lambda: shutil.copy(f.other_ca.pem, ca_copy),
+                     "PAM_AUTHINFO_UNAVAIL")
 
     # ---- 11. a hung TLS server -------------------------------------
     s1.pause()
